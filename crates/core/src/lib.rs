@@ -10,8 +10,8 @@ pub mod revision;
 pub mod signature;
 
 pub use id::{IdPrefix, ObjectId, ParseIdError};
-pub use name::{NameError, PromptName, RefName};
-pub use object::{Commit, DecodeError, Tree};
+pub use name::{FileKind, NameError, PromptName, RefName};
+pub use object::{Commit, DecodeError, Tree, TreeEntry};
 pub use reflog::{Action, ReflogEntry};
 pub use revision::{CommitRev, RevSpec, RevisionError};
 pub use signature::{Actor, Timestamp};

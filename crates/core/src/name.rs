@@ -90,6 +90,91 @@ impl serde::Serialize for PromptName {
     }
 }
 
+/// The kind of a prompt file, from its extension. The known prompt formats lose their
+/// extension in the prompt name (`support/triage.prompt.yaml` is `support/triage`); any other
+/// file keeps its whole path as its name (`context.json` is `context.json`), so that a prompt and
+/// its data file never collide.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum FileKind {
+    /// `*.prompt.yaml`, the native format.
+    Native,
+    Jinja,
+    Jinja2,
+    J2,
+    Txt,
+    Md,
+    /// Prompty (`.prompty`): YAML front matter and a Jinja body.
+    Prompty,
+    /// Dotprompt (`.prompt`): front matter and a Handlebars body.
+    Dotprompt,
+    /// Anything else: stored, hashed, diffed and shown, named by its whole path.
+    Other,
+}
+
+impl FileKind {
+    /// Checked in this order, so `.prompt.yaml` wins over any shorter suffix.
+    pub const KNOWN: [FileKind; 8] = [
+        FileKind::Native,
+        FileKind::Jinja,
+        FileKind::Jinja2,
+        FileKind::J2,
+        FileKind::Txt,
+        FileKind::Md,
+        FileKind::Prompty,
+        FileKind::Dotprompt,
+    ];
+
+    pub fn ext(&self) -> &'static str {
+        match self {
+            FileKind::Native => ".prompt.yaml",
+            FileKind::Jinja => ".jinja",
+            FileKind::Jinja2 => ".jinja2",
+            FileKind::J2 => ".j2",
+            FileKind::Txt => ".txt",
+            FileKind::Md => ".md",
+            FileKind::Prompty => ".prompty",
+            FileKind::Dotprompt => ".prompt",
+            FileKind::Other => "",
+        }
+    }
+
+    /// Plain templates: one text template, variables found from the template itself.
+    pub fn is_plain_template(&self) -> bool {
+        matches!(self, FileKind::Jinja | FileKind::Jinja2 | FileKind::J2 | FileKind::Txt | FileKind::Md)
+    }
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            FileKind::Native => "native",
+            FileKind::Jinja | FileKind::Jinja2 | FileKind::J2 => "jinja",
+            FileKind::Txt => "text",
+            FileKind::Md => "markdown",
+            FileKind::Prompty => "prompty",
+            FileKind::Dotprompt => "dotprompt",
+            FileKind::Other => "other",
+        }
+    }
+}
+
+impl PromptName {
+    /// Splits a path under `prompts/` (with `/` separators) into the prompt name and its kind.
+    pub fn from_path(path: &str) -> Result<(PromptName, FileKind), NameError> {
+        for kind in FileKind::KNOWN {
+            if let Some(stem) = path.strip_suffix(kind.ext()) {
+                if !stem.is_empty() && !stem.ends_with('/') {
+                    return Ok((stem.parse()?, kind));
+                }
+            }
+        }
+        Ok((path.parse()?, FileKind::Other))
+    }
+
+    /// The path under `prompts/` of this prompt when stored as `kind`.
+    pub fn to_path(&self, kind: FileKind) -> String {
+        format!("{}{}", self.0, kind.ext())
+    }
+}
+
 /// The name of a branch or a tag. Branches and tags share one namespace so that a bare word
 /// always resolves to exactly one ref.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -154,6 +239,21 @@ mod tests {
         for bad in ["", "/abs", "a/../b", "..", "a@b", "a:b", "a b", "a\tb", "a//b", "x/", "é", ".hidden"] {
             assert!(bad.parse::<PromptName>().is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn paths_to_names() {
+        let (n, k) = PromptName::from_path("support/triage.prompt.yaml").expect("path");
+        assert_eq!((n.as_str(), k), ("support/triage", FileKind::Native));
+        let (n, k) = PromptName::from_path("ctx/context.json").expect("path");
+        assert_eq!((n.as_str(), k), ("ctx/context.json", FileKind::Other));
+        let (n, k) = PromptName::from_path("lm/_default_template_yaml").expect("path");
+        assert_eq!((n.as_str(), k), ("lm/_default_template_yaml", FileKind::Other));
+        let (n, k) = PromptName::from_path("a/story.prompt").expect("path");
+        assert_eq!((n.as_str(), k), ("a/story", FileKind::Dotprompt));
+        assert_eq!(n.to_path(k), "a/story.prompt");
+        // A file called just `.md` has no name left.
+        assert!(PromptName::from_path("x/.md").is_err());
     }
 
     #[test]

@@ -7,8 +7,10 @@
 //!
 //! Tree v1:
 //! ```text
-//! <64 hex version id> <prompt name>\n      one line per prompt, sorted by name (bytewise)
+//! <64 hex version id> <path>\n      one line per prompt, sorted by prompt name (bytewise)
 //! ```
+//! where `<path>` is the file's path under `prompts/`: the prompt name plus the format's
+//! extension (see [`crate::name::FileKind`]), so the tree also says how to render each version.
 //! Commit v1:
 //! ```text
 //! tree <64 hex>\n
@@ -22,7 +24,7 @@
 use std::collections::BTreeMap;
 
 use crate::id::ObjectId;
-use crate::name::PromptName;
+use crate::name::{FileKind, PromptName};
 use crate::signature::{Actor, Timestamp};
 
 pub const TREE_HEADER: &[u8] = b"promptctl-tree-v1\0";
@@ -38,29 +40,36 @@ fn damaged(kind: &'static str, why: impl Into<String>) -> DecodeError {
     DecodeError::Damaged { kind, why: why.into() }
 }
 
+/// One prompt in a tree: its version id and the kind of file it was committed as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TreeEntry {
+    pub id: ObjectId,
+    pub kind: FileKind,
+}
+
 /// The sorted set of (prompt name → prompt version id) in one snapshot.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Tree {
-    entries: BTreeMap<PromptName, ObjectId>,
+    entries: BTreeMap<PromptName, TreeEntry>,
 }
 
 impl Tree {
     pub fn new() -> Self {
         Self::default()
     }
-    pub fn from_entries(entries: BTreeMap<PromptName, ObjectId>) -> Self {
+    pub fn from_entries(entries: BTreeMap<PromptName, TreeEntry>) -> Self {
         Tree { entries }
     }
-    pub fn entries(&self) -> &BTreeMap<PromptName, ObjectId> {
+    pub fn entries(&self) -> &BTreeMap<PromptName, TreeEntry> {
         &self.entries
     }
-    pub fn get(&self, name: &PromptName) -> Option<&ObjectId> {
+    pub fn get(&self, name: &PromptName) -> Option<&TreeEntry> {
         self.entries.get(name)
     }
-    pub fn insert(&mut self, name: PromptName, id: ObjectId) {
-        self.entries.insert(name, id);
+    pub fn insert(&mut self, name: PromptName, entry: TreeEntry) {
+        self.entries.insert(name, entry);
     }
-    pub fn remove(&mut self, name: &PromptName) -> Option<ObjectId> {
+    pub fn remove(&mut self, name: &PromptName) -> Option<TreeEntry> {
         self.entries.remove(name)
     }
     pub fn len(&self) -> usize {
@@ -73,10 +82,11 @@ impl Tree {
     pub fn encode(&self) -> Vec<u8> {
         // BTreeMap<PromptName> orders by the name's bytes, which is the documented order.
         let mut out = Vec::with_capacity(self.entries.len() * 80);
-        for (name, id) in &self.entries {
-            out.extend_from_slice(id.to_hex().as_bytes());
+        for (name, e) in &self.entries {
+            out.extend_from_slice(e.id.to_hex().as_bytes());
             out.push(b' ');
             out.extend_from_slice(name.as_str().as_bytes());
+            out.extend_from_slice(e.kind.ext().as_bytes());
             out.push(b'\n');
         }
         out
@@ -94,14 +104,15 @@ impl Tree {
             return Err(damaged("tree", "missing final newline"));
         }
         for line in text.lines() {
-            let (hex, name) = line.split_once(' ').ok_or_else(|| damaged("tree", format!("bad line {line:?}")))?;
+            let (hex, path) = line.split_once(' ').ok_or_else(|| damaged("tree", format!("bad line {line:?}")))?;
             let id: ObjectId = hex.parse().map_err(|_| damaged("tree", format!("bad id {hex:?}")))?;
-            let name: PromptName = name.parse().map_err(|_| damaged("tree", format!("bad name {name:?}")))?;
+            let (name, kind) =
+                PromptName::from_path(path).map_err(|_| damaged("tree", format!("bad path {path:?}")))?;
             if last.as_ref().is_some_and(|l| *l >= name) {
                 return Err(damaged("tree", "entries are not sorted"));
             }
             last = Some(name.clone());
-            entries.insert(name, id);
+            entries.insert(name, TreeEntry { id, kind });
         }
         Ok(Tree { entries })
     }
@@ -202,8 +213,9 @@ mod tests {
 
     fn sample_tree() -> Tree {
         let mut t = Tree::new();
-        t.insert("summarize".parse().expect("name"), ObjectId::of_blob(b"hello\n"));
-        t.insert("support/triage".parse().expect("name"), ObjectId::of_blob(b"triage\n"));
+        let e = |b: &[u8], kind| TreeEntry { id: ObjectId::of_blob(b), kind };
+        t.insert("summarize".parse().expect("name"), e(b"hello\n", FileKind::Native));
+        t.insert("support/triage".parse().expect("name"), e(b"triage\n", FileKind::Jinja));
         t
     }
 
@@ -224,7 +236,7 @@ mod tests {
         assert_eq!(
             String::from_utf8(t.encode()).expect("utf8"),
             format!(
-                "{} summarize\n{} support/triage\n",
+                "{} summarize.prompt.yaml\n{} support/triage.jinja\n",
                 ObjectId::of_blob(b"hello\n"),
                 ObjectId::of_blob(b"triage\n")
             )
@@ -241,8 +253,8 @@ mod tests {
         assert_eq!(c.id().to_hex(), GOLDEN_COMMIT);
     }
 
-    const GOLDEN_TREE: &str = "5683ffdc0623936c32fc3e5e02a346b456d45e952a905c9dfd5feac78d2168af";
-    const GOLDEN_COMMIT: &str = "35213647840e2d3c04fb74e12946b170e6de4a6552ddd6e147b37f0564136bc2";
+    const GOLDEN_TREE: &str = "6350d256c77158776723aae828f8048c75bc61a2bce772f954b1a5ad2abd1404";
+    const GOLDEN_COMMIT: &str = "89ffd75b475a2e71fc42c34b9a75c3f540e693f925cbedff1ae8ff591c90398e";
 
     #[test]
     fn round_trips() {
