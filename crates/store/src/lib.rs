@@ -1,1 +1,2 @@
-//! promptctl-store
+pub mod backend;
+pub use backend::{Backend, BackendError, RefUpdate, RefValue, Space, Transaction};
