@@ -72,6 +72,21 @@ pub enum BackendError {
 
 pub type Result<T, E = BackendError> = std::result::Result<T, E>;
 
+impl BackendError {
+    /// The `Conflict` error for a ref whose state was `actual` where the caller expected
+    /// `expected`. States print as full hex so a user can paste the one found into `--expect`.
+    pub(crate) fn conflict(name: &RefName, expected: Option<RefValue>, actual: Option<RefValue>) -> Self {
+        fn show(state: Option<RefValue>) -> String {
+            match state {
+                None => "no such ref".into(),
+                Some(None) => "an unborn ref".into(),
+                Some(Some(id)) => id.to_hex(),
+            }
+        }
+        BackendError::Conflict { name: name.clone(), expected: show(expected), actual: show(actual) }
+    }
+}
+
 pub trait Backend: Send + Sync {
     fn get(&self, space: Space, key: &[u8]) -> Result<Option<Vec<u8>>>;
 
@@ -93,6 +108,10 @@ pub trait Backend: Send + Sync {
     fn reflog_names(&self) -> Result<Vec<RefName>>;
 
     /// Applies the transaction atomically, checking every ref's expected state first.
+    ///
+    /// Ref updates apply in order, so a later update of the same ref in one transaction is
+    /// checked against the state the earlier one left. On any error (a [`BackendError::Conflict`]
+    /// above all) nothing of the transaction is written, neither its puts nor its refs.
     fn commit_tx(&self, tx: Transaction) -> Result<()>;
 
     /// Makes everything committed so far durable.

@@ -1,0 +1,70 @@
+//! History: a branch's commits, and one prompt's changes. The per-prompt log reads the prompt's
+//! change index (newest first) and keeps the commits that lie on the branch's first-parent
+//! line, so its cost grows with how often the prompt changed, not with the length of history.
+
+use promptctl_core::{Commit, ObjectId, PromptName};
+use promptctl_store::Space;
+
+use crate::error::Result;
+use crate::repo::Repo;
+
+#[derive(Debug, Clone)]
+pub struct LogEntry {
+    pub id: ObjectId,
+    pub commit: Commit,
+    /// For a per-prompt log: the prompt's version in this commit (None if it was deleted here).
+    pub version: Option<ObjectId>,
+}
+
+impl Repo {
+    /// Commits from `head` along first parents, newest first.
+    pub fn log(&self, head: ObjectId, limit: usize) -> Result<Vec<LogEntry>> {
+        let mut out = Vec::new();
+        let mut cur = Some(head);
+        while let Some(id) = cur {
+            if out.len() >= limit {
+                break;
+            }
+            let commit = self.read_commit(&id)?;
+            cur = commit.first_parent();
+            out.push(LogEntry { id, commit, version: None });
+        }
+        Ok(out)
+    }
+
+    /// The commits on `head`'s first-parent line that changed `name`, newest first.
+    pub fn log_prompt(&self, head: ObjectId, name: &PromptName, limit: usize) -> Result<Vec<LogEntry>> {
+        let mut prefix = name.as_str().as_bytes().to_vec();
+        prefix.push(0);
+        let head_gen = self.meta(&head)?.gen;
+        let mut out = Vec::new();
+        // The index is unbounded (other branches' changes are in it too), so read it in pages.
+        let page = 256;
+        let mut scanned = 0usize;
+        loop {
+            let want = scanned + page;
+            let rows = self.backend().scan_prefix_rev(Space::PromptIndex, &prefix, want)?;
+            for (k, _) in rows.iter().skip(scanned) {
+                let Some(rest) = k.get(prefix.len()..) else { continue };
+                let (Some(gen_b), Some(id)) = (rest.get(..8), rest.get(8..).and_then(ObjectId::from_slice)) else {
+                    continue;
+                };
+                let gen = u64::from_be_bytes(gen_b.try_into().unwrap_or([0; 8]));
+                if gen > head_gen || self.ancestor_at(&head, gen)? != Some(id) {
+                    continue;
+                }
+                let commit = self.read_commit(&id)?;
+                let version = self.read_tree(&commit.tree)?.get(name).map(|e| e.id);
+                out.push(LogEntry { id, commit, version });
+                if out.len() >= limit {
+                    return Ok(out);
+                }
+            }
+            if rows.len() < want {
+                break;
+            }
+            scanned = rows.len();
+        }
+        Ok(out)
+    }
+}
