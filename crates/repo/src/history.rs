@@ -68,3 +68,39 @@ impl Repo {
         Ok(out)
     }
 }
+
+/// One prompt's change between two commits.
+#[derive(Debug, Clone)]
+pub struct PromptChange {
+    pub name: PromptName,
+    /// `added`, `modified` or `deleted`.
+    pub status: &'static str,
+    pub old: Option<ObjectId>,
+    pub new: Option<ObjectId>,
+}
+
+/// The prompts that differ between `old` (None = empty) and `new`.
+pub fn changed_names_between(repo: &Repo, old: Option<ObjectId>, new: ObjectId) -> crate::Result<Vec<PromptChange>> {
+    let old_tree = match old {
+        Some(o) => repo.commit_tree(&o)?,
+        None => promptctl_core::Tree::new(),
+    };
+    let new_tree = repo.commit_tree(&new)?;
+    Ok(tree_changes(&old_tree, &new_tree))
+}
+
+pub fn tree_changes(old: &promptctl_core::Tree, new: &promptctl_core::Tree) -> Vec<PromptChange> {
+    crate::repo::changed_names(old, new)
+        .into_iter()
+        .map(|name| {
+            let o = old.get(&name).map(|e| e.id);
+            let n = new.get(&name).map(|e| e.id);
+            let status = match (o, n) {
+                (None, _) => "added",
+                (_, None) => "deleted",
+                _ => "modified",
+            };
+            PromptChange { name, status, old: o, new: n }
+        })
+        .collect()
+}

@@ -13,4 +13,5 @@ pub mod worktree;
 
 pub use error::{display_ref, RepoError, Result};
 pub use repo::{RefKind, Repo};
+pub use history::{changed_names_between, tree_changes, PromptChange};
 pub use resolve::Resolved;

@@ -17,10 +17,27 @@ pub struct WorkFile {
     pub bytes: Vec<u8>,
 }
 
+#[derive(Debug, Clone)]
+pub struct FileError {
+    pub path: Option<String>,
+    pub message: String,
+}
+
+impl std::fmt::Display for FileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+fn at(path: Option<&str>, message: String) -> FileError {
+    FileError { path: path.map(str::to_string), message }
+}
+
 #[derive(Debug, Default)]
 pub struct Scan {
     pub files: BTreeMap<PromptName, WorkFile>,
-    pub errors: Vec<String>,
+    /// Problems, each with the path (under the prompts folder) of the file at fault, if any.
+    pub errors: Vec<FileError>,
     pub warnings: Vec<String>,
 }
 
@@ -67,7 +84,7 @@ pub fn scan(prompts_dir: &Path, label: &str, max_bytes: u64) -> Scan {
     let root = match prompts_dir.canonicalize() {
         Ok(r) => r,
         Err(e) => {
-            scan.errors.push(format!("{label}: cannot read the prompts folder: {e}"));
+            scan.errors.push(at(None, format!("{label}: cannot read the prompts folder: {e}")));
             return scan;
         }
     };
@@ -77,7 +94,7 @@ pub fn scan(prompts_dir: &Path, label: &str, max_bytes: u64) -> Scan {
         let entries = match std::fs::read_dir(&dir) {
             Ok(e) => e,
             Err(e) => {
-                scan.errors.push(format!("{}: {e}", dir.display()));
+                scan.errors.push(at(None, format!("{}: {e}", dir.display())));
                 continue;
             }
         };
@@ -85,7 +102,7 @@ pub fn scan(prompts_dir: &Path, label: &str, max_bytes: u64) -> Scan {
             let path = entry.path();
             let fname = entry.file_name();
             let Some(fname) = fname.to_str() else {
-                scan.errors.push(format!("{}: file name is not UTF-8; rename it", path.display()));
+                scan.errors.push(at(None, format!("{}: file name is not UTF-8; rename it", path.display())));
                 continue;
             };
             if fname.starts_with('.') {
@@ -99,7 +116,7 @@ pub fn scan(prompts_dir: &Path, label: &str, max_bytes: u64) -> Scan {
             let meta = match std::fs::symlink_metadata(&path) {
                 Ok(m) => m,
                 Err(e) => {
-                    scan.errors.push(format!("{shown}: {e}"));
+                    scan.errors.push(at(Some(&rel), format!("{shown}: {e}")));
                     continue;
                 }
             };
@@ -112,11 +129,14 @@ pub fn scan(prompts_dir: &Path, label: &str, max_bytes: u64) -> Scan {
                             found.push((rel, target));
                         }
                     }
-                    Ok(target) => scan.errors.push(format!(
-                        "{shown}: symlink leaves the prompts folder (points at {}); copy the file in instead",
-                        target.display()
+                    Ok(target) => scan.errors.push(at(
+                        Some(&rel),
+                        format!(
+                            "{shown}: symlink leaves the prompts folder (points at {}); copy the file in instead",
+                            target.display()
+                        ),
                     )),
-                    Err(e) => scan.errors.push(format!("{shown}: broken symlink ({e})")),
+                    Err(e) => scan.errors.push(at(Some(&rel), format!("{shown}: broken symlink ({e})"))),
                 }
             } else if meta.is_dir() {
                 stack.push(path);
@@ -132,32 +152,34 @@ pub fn scan(prompts_dir: &Path, label: &str, max_bytes: u64) -> Scan {
         let (name, kind) = match PromptName::from_path(&rel) {
             Ok(x) => x,
             Err(e) => {
-                scan.errors.push(format!("{shown}: {e}; rename the file"));
+                scan.errors.push(at(Some(&rel), format!("{shown}: {e}; rename the file")));
                 continue;
             }
         };
         if let Some(other) = by_name.get(&name) {
-            scan.errors.push(format!(
-                "{shown}: prompt name `{name}` is also used by {label}/{other}; rename one of them"
+            scan.errors.push(at(
+                Some(&rel),
+                format!("{shown}: prompt name `{name}` is also used by {label}/{other}; rename one of them"),
             ));
             continue;
         }
         let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
         if size > max_bytes {
-            scan.errors.push(format!(
-                "{shown}: file is {size} bytes, over the {max_bytes}-byte limit (raise `max_file_bytes` in promptctl.yaml if this is intended)"
+            scan.errors.push(at(
+                Some(&rel),
+                format!("{shown}: file is {size} bytes, over the {max_bytes}-byte limit (raise `max_file_bytes` in promptctl.yaml if this is intended)"),
             ));
             continue;
         }
         let bytes = match std::fs::read(&path) {
             Ok(b) => b,
             Err(e) => {
-                scan.errors.push(format!("{shown}: {e}"));
+                scan.errors.push(at(Some(&rel), format!("{shown}: {e}")));
                 continue;
             }
         };
         if let Err(e) = check_bytes(&shown, kind, &bytes, max_bytes, &mut scan.warnings) {
-            scan.errors.push(e);
+            scan.errors.push(at(Some(&rel), e));
             continue;
         }
         by_name.insert(name.clone(), rel.clone());
