@@ -1,0 +1,124 @@
+//! `promptctl render`: the exact text the model would receive, with includes resolved from the
+//! same commit as the prompt.
+
+use std::io::Read;
+
+use promptctl_core::{ObjectId, PromptName, Tree};
+use promptctl_render::{Engine, Loader, RenderOptions, Source};
+use promptctl_repo::Repo;
+
+use crate::cli::{RenderArgs, VarArgs};
+use crate::commands::{resolve_prompt, PromptRef};
+use crate::context::Ctx;
+use crate::error::{CliError, CliResult};
+
+/// Loads `{% include %}` targets from one commit's tree, so a commit pins the whole closure.
+pub struct TreeLoader<'a> {
+    pub repo: &'a Repo,
+    pub tree: Tree,
+}
+
+impl Loader for TreeLoader<'_> {
+    fn load(&self, template_name: &str) -> Option<Source> {
+        let (name, _) = PromptName::from_path(template_name).ok()?;
+        let (name, e) = match self.tree.get(&name) {
+            Some(e) => (name, *e),
+            // Also accept a bare prompt name (`partials/tone`) or a path of another kind.
+            None => {
+                let n: PromptName = template_name.parse().ok()?;
+                let e = *self.tree.get(&n)?;
+                (n, e)
+            }
+        };
+        let bytes = self.repo.read_blob(&e.id).ok()?;
+        Some(Source { name, kind: e.kind, id: e.id, bytes })
+    }
+}
+
+/// Variables from `--vars FILE` (YAML or JSON, `-` = stdin), then `--var k=v` on top.
+pub fn read_vars(args: &VarArgs) -> CliResult<serde_json::Map<String, serde_json::Value>> {
+    let mut vars = serde_json::Map::new();
+    if let Some(path) = &args.vars {
+        let (label, text) = if path.as_os_str() == "-" {
+            let mut s = String::new();
+            std::io::stdin().read_to_string(&mut s)?;
+            ("<stdin>".to_string(), s)
+        } else {
+            let s = std::fs::read_to_string(path)
+                .map_err(|e| CliError::usage(format!("--vars {}: {e}", path.display())))?;
+            (path.display().to_string(), s)
+        };
+        let value: serde_json::Value = serde_yaml::from_str(&text).map_err(|e| {
+            let at = e.location().map(|l| format!(":{}:{}", l.line(), l.column())).unwrap_or_default();
+            CliError::invalid(format!("{label}{at}: not valid YAML or JSON: {e}"))
+        })?;
+        match value {
+            serde_json::Value::Object(m) => vars.extend(m),
+            serde_json::Value::Null => {}
+            _ => return Err(CliError::invalid(format!("{label}: variables must be a mapping of names to values"))),
+        }
+    }
+    for kv in &args.var {
+        let (k, v) = kv
+            .split_once('=')
+            .ok_or_else(|| CliError::usage(format!("--var {kv:?}: use KEY=VALUE")))?;
+        if k.is_empty() {
+            return Err(CliError::usage(format!("--var {kv:?}: the key is empty")));
+        }
+        vars.insert(k.to_string(), serde_json::Value::String(v.to_string()));
+    }
+    Ok(vars)
+}
+
+pub fn render_options() -> CliResult<RenderOptions> {
+    let now = crate::context::now()?.unwrap_or_else(promptctl_core::Timestamp::now);
+    Ok(RenderOptions { now_unix: now.unix() })
+}
+
+/// Renders a resolved prompt; shared by `render` and `diff --rendered`.
+pub fn render_prompt(
+    repo: &Repo,
+    pr: &PromptRef,
+    vars: &serde_json::Map<String, serde_json::Value>,
+) -> CliResult<promptctl_render::Rendered> {
+    let name = pr.name.clone().ok_or_else(|| {
+        CliError::failure(format!("version {} has no prompt name here; render it as NAME@{}", pr.version.short(), pr.version.short()))
+    })?;
+    let bytes = repo.read_blob(&pr.version)?;
+    let tree = match pr.commit {
+        Some(c) => repo.commit_tree(&c)?,
+        None => Tree::new(),
+    };
+    let loader = TreeLoader { repo, tree };
+    let src = Source { name, kind: pr.kind, id: pr.version, bytes };
+    Engine::new()
+        .render(&src, vars, &loader, &render_options()?)
+        .map_err(|e| CliError::invalid(e.to_string()))
+}
+
+pub fn run(ctx: &Ctx, args: &RenderArgs) -> CliResult {
+    let pr = resolve_prompt(&ctx.repo, &args.rev)?;
+    let vars = read_vars(&args.vars)?;
+    let out = render_prompt(&ctx.repo, &pr, &vars)?;
+    let p = &ctx.printer;
+    for w in &out.warnings {
+        p.warn(w);
+    }
+    if p.json {
+        p.json(&serde_json::json!({
+            "name": pr.name.as_ref().map(|n| n.as_str()),
+            "version": pr.version.to_hex(),
+            "commit": super::opt_id(pr.commit),
+            "ref": super::via_json(&pr.via),
+            "text": out.text,
+            "messages": out.messages.as_ref().map(|ms| ms.iter().map(|m| serde_json::json!({"role": m.role, "content": m.content})).collect::<Vec<_>>()),
+            "templates": out.templates.iter().map(|(n, id): &(PromptName, ObjectId)| serde_json::json!({"name": n.as_str(), "version": id.to_hex()})).collect::<Vec<_>>(),
+            "vars": out.vars,
+            "engine": promptctl_render::ENGINE,
+        }));
+    } else {
+        // Exactly the rendered text: no added newline.
+        p.out(&out.text);
+    }
+    Ok(())
+}
