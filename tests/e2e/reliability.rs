@@ -38,8 +38,17 @@ fn sigkill_during_commit_or_promote_leaves_refs_old_or_new() {
     let refs: Vec<(&str, &str)> = files.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
     let p = Project::with(&refs);
     p.run(&["commit", "-m", "base"]).ok();
+    // Calibrate: kill moments are spread over the length of a real commit, so that some land
+    // before the store is open, most while it is being written, and a few after it finished.
+    p.write("p/000.txt", b"calibrate\n");
+    let t = Instant::now();
+    p.run(&["commit", "-m", "calibrate"]).ok();
+    let span_commit = (t.elapsed().as_micros() as u64).max(2_000) * 9 / 10;
+    let t = Instant::now();
+    p.run(&["promote", "staging", "production"]).ok();
+    let span_promote = (t.elapsed().as_micros() as u64).max(2_000) * 9 / 10;
     let (mut killed, mut finished) = (0, 0);
-    for round in 0..60 {
+    for round in 0..80 {
         let promote = round % 3 == 2;
         let old_staging = head(&p, "staging");
         let old_prod = head(&p, "production");
@@ -53,7 +62,8 @@ fn sigkill_during_commit_or_promote_leaves_refs_old_or_new() {
             p.command(&["commit", "-m", &format!("round {round}")])
         };
         let mut child = cmd.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().expect("spawn");
-        let delay = Duration::from_micros(rng.next() % 40_000);
+        let span = if promote { span_promote } else { span_commit };
+        let delay = Duration::from_micros(rng.next() % span);
         let start = Instant::now();
         while start.elapsed() < delay {
             if child.try_wait().expect("wait").is_some() {
@@ -62,10 +72,12 @@ fn sigkill_during_commit_or_promote_leaves_refs_old_or_new() {
             std::thread::sleep(Duration::from_micros(200));
         }
         if child.try_wait().expect("wait").is_none() {
-            // SAFETY-free: libc::kill on our own child's pid.
-            let pid = child.id() as i32;
-            unsafe_kill(pid);
-            killed += 1;
+            // Child::kill sends SIGKILL on unix: no chance to clean up.
+            if child.kill().is_ok() {
+                killed += 1;
+            } else {
+                finished += 1;
+            }
         } else {
             finished += 1;
         }
@@ -88,15 +100,8 @@ fn sigkill_during_commit_or_promote_leaves_refs_old_or_new() {
             }
         }
     }
-    eprintln!("kill test: {killed} killed mid-run, {finished} finished before the kill");
-    assert!(killed >= 50 || killed + finished >= 60);
-}
-
-#[cfg(unix)]
-fn unsafe_kill(pid: i32) {
-    // std has no portable SIGKILL for a pid other than Child::kill, which is SIGKILL on unix.
-    // We go through the Command API to keep the test free of unsafe code.
-    let _ = std::process::Command::new("kill").args(["-9", &pid.to_string()]).status();
+    eprintln!("kill test: {killed} killed mid-run, {finished} finished before the kill (spans {span_commit}/{span_promote} µs)");
+    assert!(killed >= 50, "at least 50 processes were killed mid-run ({killed})");
 }
 
 #[test]
