@@ -18,7 +18,7 @@ Exit codes: 0 ok, 1 failure (not found, refused, differences with --exit-code), 
 #[command(name = "promptctl", version, about = "Version LLM prompts the way git versions code", after_help = AFTER_HELP)]
 pub struct Cli {
     /// The store directory (default: `.promptctl/` found by walking up from the current directory).
-    #[arg(long, global = true, env = "PROMPTCTL_DIR", value_name = "DIR")]
+    #[arg(long, global = true, env = crate::env::DIR, value_name = "DIR")]
     pub store: Option<PathBuf>,
 
     /// Print one JSON document on stdout instead of text.

@@ -77,10 +77,6 @@ impl Printer {
         }
     }
 
-    pub fn color_out(&self) -> bool {
-        self.color_out
-    }
-
     /// Writes data to stdout. A closed pipe (`| head`) is not an error worth a message.
     pub fn out(&self, text: &str) {
         let mut o = std::io::stdout().lock();

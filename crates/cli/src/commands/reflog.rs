@@ -32,11 +32,9 @@ fn emit(ctx: &Ctx, entries: &[ReflogEntry], with_ref: bool) {
     let mut s = String::new();
     for (i, e) in entries.iter().enumerate() {
         let name = display_ref(&e.refname);
-        let pos = if with_ref { format!("{name:<12} ") } else { format!("{name}@{{{i}}} ") };
+        let pos = if with_ref { format!("{name:<12}") } else { format!("{name}@{{{i}}}") };
         s.push_str(&format!(
-            "{}{} {} -> {}  {:<8} {}  {}  {}\n",
-            pos,
-            "",
+            "{pos}  {} -> {}  {:<8}  {}  {}  {}\n",
             super::short_opt(e.old),
             p.paint(Style::Id, &super::short_opt(e.new)),
             e.action.as_str(),
