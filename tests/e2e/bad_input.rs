@@ -101,6 +101,7 @@ fn unknown_and_ambiguous_revisions() {
     assert!(r.stderr.contains("unknown revision `nothing`"), "{}", r.stderr);
     let r = p.run(&["cat", "a/../b"]).code(2);
     assert!(r.stderr.contains("a/../b"), "{}", r.stderr);
+    assert_eq!(p.state(), before, "failed lookups change nothing");
     // Many versions, until two ids share a 4-character prefix.
     let mut seen = std::collections::HashMap::new();
     let mut prefix = None;
@@ -117,7 +118,6 @@ fn unknown_and_ambiguous_revisions() {
     let prefix = prefix.expect("a shared prefix");
     let r = p.run(&["cat", &prefix]).code(1);
     assert!(r.stderr.contains("ambiguous") && r.stderr.matches("prompt version").count() >= 2, "{}", r.stderr);
-    let _ = before;
 }
 
 #[test]
