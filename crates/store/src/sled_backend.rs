@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use promptctl_core::reflog::REFLOG_HEADER;
 use promptctl_core::{ObjectId, RefName, ReflogEntry};
-use sled::transaction::{abort, TransactionError};
+use sled::transaction::{ConflictableTransactionError as TxError, TransactionError};
 use sled::Transactional;
 
 use crate::backend::{Backend, BackendError, RefValue, Result, Space, Transaction};
@@ -36,7 +36,10 @@ pub struct OpenOptions {
 
 impl Default for OpenOptions {
     fn default() -> Self {
-        OpenOptions { create: false, lock_timeout: Duration::from_secs(5) }
+        OpenOptions {
+            create: false,
+            lock_timeout: Duration::from_secs(5),
+        }
     }
 }
 
@@ -63,7 +66,9 @@ pub struct SledBackend {
 
 impl std::fmt::Debug for SledBackend {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SledBackend").field("path", &self.path).finish_non_exhaustive()
+        f.debug_struct("SledBackend")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
     }
 }
 
@@ -74,6 +79,9 @@ fn is_lock_error(e: &sled::Error) -> bool {
 }
 
 impl SledBackend {
+    /// Opens (or with `opts.create`, creates) the store in `dir`, waiting up to
+    /// `opts.lock_timeout` for another holder to let go. sled's lock is an exclusive `flock` on
+    /// `dir/db`, so a second open of one store conflicts even within one process.
     pub fn open(dir: &Path, opts: OpenOptions) -> Result<Self> {
         let path = dir.to_path_buf();
         // sled creates whatever is missing, so "does a store exist" is ours to check. `db` is
@@ -84,7 +92,10 @@ impl SledBackend {
             } else {
                 "no such directory; run `promptctl init` to create a store"
             };
-            return Err(BackendError::Io { path: path.display().to_string(), message: message.into() });
+            return Err(BackendError::Io {
+                path: path.display().to_string(),
+                message: message.into(),
+            });
         }
 
         let config = sled::Config::new()
@@ -114,7 +125,9 @@ impl SledBackend {
         };
 
         let names = Space::ALL.iter().map(Space::as_str).chain(EXTRA_TREES);
-        let trees = names.map(|n| db.open_tree(n)).collect::<sled::Result<Vec<_>>>();
+        let trees = names
+            .map(|n| db.open_tree(n))
+            .collect::<sled::Result<Vec<_>>>();
         let trees = trees.map_err(|e| sled_error(&path, e))?;
         Ok(SledBackend { db, trees, path })
     }
@@ -136,11 +149,39 @@ impl SledBackend {
         BackendError::Corrupt(format!("{what} (store at {})", self.path.display()))
     }
 
-    fn scan(&self, space: Space, prefix: &[u8], limit: usize, rev: bool) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+    fn ref_name(&self, key: &[u8]) -> Result<RefName> {
+        let name = std::str::from_utf8(key).ok().and_then(|s| s.parse().ok());
+        name.ok_or_else(|| {
+            self.corrupt(format!(
+                "invalid ref name {:?}",
+                String::from_utf8_lossy(key)
+            ))
+        })
+    }
+
+    fn decode_ref(&self, name: &RefName, bytes: &[u8]) -> Result<RefValue> {
+        decode_ref(bytes).ok_or_else(|| self.corrupt(format!("ref `{name}` has a malformed value")))
+    }
+
+    fn scan(
+        &self,
+        space: Space,
+        prefix: &[u8],
+        limit: usize,
+        rev: bool,
+    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
         let iter = self.space(space).scan_prefix(prefix);
-        let iter: Box<dyn Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>> =
-            if rev { Box::new(iter.rev()) } else { Box::new(iter) };
-        iter.take(limit).map(|kv| kv.map(|(k, v)| (k.to_vec(), v.to_vec())).map_err(|e| self.err(e))).collect()
+        let iter: Box<dyn Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>> = if rev {
+            Box::new(iter.rev())
+        } else {
+            Box::new(iter)
+        };
+        iter.take(limit)
+            .map(|kv| {
+                kv.map(|(k, v)| (k.to_vec(), v.to_vec()))
+                    .map_err(|e| self.err(e))
+            })
+            .collect()
     }
 }
 
@@ -148,11 +189,19 @@ fn sled_error(path: &Path, e: sled::Error) -> BackendError {
     let path_str = path.display().to_string();
     match e {
         sled::Error::Corruption { at, .. } => match at {
-            Some(at) => BackendError::Corrupt(format!("sled reports corruption at {at} in {path_str}")),
+            Some(at) => {
+                BackendError::Corrupt(format!("sled reports corruption at {at} in {path_str}"))
+            }
             None => BackendError::Corrupt(format!("sled reports corruption in {path_str}")),
         },
-        sled::Error::Io(io) => BackendError::Io { path: path_str, message: io.to_string() },
-        other => BackendError::Io { path: path_str, message: other.to_string() },
+        sled::Error::Io(io) => BackendError::Io {
+            path: path_str,
+            message: io.to_string(),
+        },
+        other => BackendError::Io {
+            path: path_str,
+            message: other.to_string(),
+        },
     }
 }
 
@@ -189,29 +238,37 @@ impl Backend for SledBackend {
         Ok(value.map(|v| v.to_vec()))
     }
 
-    fn scan_prefix(&self, space: Space, prefix: &[u8], limit: usize) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+    fn scan_prefix(
+        &self,
+        space: Space,
+        prefix: &[u8],
+        limit: usize,
+    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
         self.scan(space, prefix, limit, false)
     }
 
-    fn scan_prefix_rev(&self, space: Space, prefix: &[u8], limit: usize) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+    fn scan_prefix_rev(
+        &self,
+        space: Space,
+        prefix: &[u8],
+        limit: usize,
+    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
         self.scan(space, prefix, limit, true)
     }
 
     fn get_ref(&self, name: &RefName) -> Result<Option<RefValue>> {
-        let Some(bytes) = self.trees[REFS].get(name.as_str()).map_err(|e| self.err(e))? else {
-            return Ok(None);
-        };
-        let value = decode_ref(&bytes).ok_or_else(|| self.corrupt(format!("ref `{name}` has a malformed value")))?;
-        Ok(Some(value))
+        let bytes = self.trees[REFS]
+            .get(name.as_str())
+            .map_err(|e| self.err(e))?;
+        bytes.map(|b| self.decode_ref(name, &b)).transpose()
     }
 
     fn list_refs(&self) -> Result<Vec<(RefName, RefValue)>> {
         let mut out = Vec::new();
         for kv in self.trees[REFS].iter() {
             let (key, bytes) = kv.map_err(|e| self.err(e))?;
-            let name = std::str::from_utf8(&key).ok().and_then(|s| s.parse::<RefName>().ok());
-            let name = name.ok_or_else(|| self.corrupt(format!("invalid ref name {:?}", String::from_utf8_lossy(&key))))?;
-            let value = decode_ref(&bytes).ok_or_else(|| self.corrupt(format!("ref `{name}` has a malformed value")))?;
+            let name = self.ref_name(&key)?;
+            let value = self.decode_ref(&name, &bytes)?;
             out.push((name, value));
         }
         Ok(out)
@@ -233,15 +290,9 @@ impl Backend for SledBackend {
     }
 
     fn reflog_names(&self) -> Result<Vec<RefName>> {
-        let mut out = Vec::new();
-        for key in self.trees[HEADS].iter().keys() {
-            let key = key.map_err(|e| self.err(e))?;
-            let name = std::str::from_utf8(&key).ok().and_then(|s| s.parse::<RefName>().ok());
-            out.push(name.ok_or_else(|| {
-                self.corrupt(format!("invalid reflog name {:?}", String::from_utf8_lossy(&key)))
-            })?);
-        }
-        Ok(out)
+        let keys = self.trees[HEADS].iter().keys();
+        keys.map(|key| self.ref_name(&key.map_err(|e| self.err(e))?))
+            .collect()
     }
 
     fn commit_tx(&self, tx: Transaction) -> Result<()> {
@@ -251,20 +302,18 @@ impl Backend for SledBackend {
         // sled may run this closure more than once (it retries on internal conflicts), so it only
         // reads and writes through `t` and derives everything from what it reads.
         let result = self.trees.as_slice().transaction(|t| {
+            let corrupt = |what: String| TxError::Abort(self.corrupt(what));
             for (space, key, value) in &tx.puts {
                 t[*space as usize].insert(key.as_slice(), value.as_slice())?;
             }
             for u in &tx.refs {
                 let name = u.name.as_str().as_bytes();
-                let current = match t[REFS].get(name)? {
-                    None => None,
-                    Some(bytes) => match decode_ref(&bytes) {
-                        Some(value) => Some(value),
-                        None => return abort(self.corrupt(format!("ref `{}` has a malformed value", u.name))),
-                    },
-                };
+                let current = t[REFS].get(name)?.map(|b| self.decode_ref(&u.name, &b));
+                let current = current.transpose().map_err(TxError::Abort)?;
                 if current != u.expected {
-                    return abort(BackendError::conflict(&u.name, u.expected, current));
+                    return Err(TxError::Abort(BackendError::conflict(
+                        &u.name, u.expected, current,
+                    )));
                 }
                 match u.new {
                     Some(value) => t[REFS].insert(name, encode_ref(value))?,
@@ -273,19 +322,19 @@ impl Backend for SledBackend {
 
                 let count = match t[HEADS].get(name)? {
                     None => 0,
-                    Some(bytes) => match decode_count(&bytes) {
-                        Some(n) => n,
-                        None => return abort(self.corrupt(format!("reflog head of `{}` is malformed", u.name))),
-                    },
+                    Some(b) => decode_count(&b).ok_or_else(|| {
+                        corrupt(format!("reflog head of `{}` is malformed", u.name))
+                    })?,
                 };
                 let prev = match count.checked_sub(1) {
                     None => None,
-                    Some(last) => match t[REFLOG].get(reflog_key(&u.name, last))? {
-                        Some(bytes) => Some(ObjectId::of_structured(REFLOG_HEADER, &bytes)),
-                        None => {
-                            return abort(self.corrupt(format!("reflog of `{}` is missing entry {last}", u.name)))
-                        }
-                    },
+                    Some(last) => {
+                        let bytes = t[REFLOG].get(reflog_key(&u.name, last))?;
+                        let bytes = bytes.ok_or_else(|| {
+                            corrupt(format!("reflog of `{}` is missing entry {last}", u.name))
+                        })?;
+                        Some(ObjectId::of_structured(REFLOG_HEADER, &bytes))
+                    }
                 };
                 let mut entry = u.entry.clone();
                 entry.prev = prev;
@@ -306,7 +355,31 @@ impl Backend for SledBackend {
     }
 
     fn raw_put(&self, space: Space, key: &[u8], value: &[u8]) -> Result<()> {
-        self.space(space).insert(key, value).map_err(|e| self.err(e))?;
+        self.space(space)
+            .insert(key, value)
+            .map_err(|e| self.err(e))?;
         self.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spaces_index_their_trees_in_declaration_order() {
+        // `space as usize` picks the tree; `Space::ALL` names them. They must agree.
+        for (i, space) in Space::ALL.iter().enumerate() {
+            assert_eq!(*space as usize, i, "{space:?}");
+        }
+    }
+
+    #[test]
+    fn ref_values_round_trip() {
+        let id = ObjectId::of_blob(b"x");
+        assert_eq!(decode_ref(&encode_ref(None)), Some(None));
+        assert_eq!(decode_ref(&encode_ref(Some(id))), Some(Some(id)));
+        assert_eq!(decode_ref(&[1, 2, 3]), None);
+        assert_eq!(decode_ref(&[]), None);
     }
 }
