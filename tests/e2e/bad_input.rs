@@ -124,7 +124,8 @@ fn unknown_and_ambiguous_revisions() {
 fn locked_store_waits_then_names_the_lock() {
     let p = committed();
     let store = p.path().join(".promptctl");
-    let holder = SledBackend::open(&store, OpenOptions { create: false, lock_timeout: Duration::from_secs(5) }).expect("open");
+    let holder =
+        SledBackend::open(&store, OpenOptions { create: false, lock_timeout: Duration::from_secs(5) }).expect("open");
     let started = std::time::Instant::now();
     let r = p.run_with(&["log"], &[("PROMPTCTL_LOCK_TIMEOUT_MS", "300")]).code(5);
     assert!(started.elapsed() >= Duration::from_millis(300), "it waited");
@@ -138,8 +139,11 @@ fn damaged_object_is_named_by_fsck_and_refused_by_cat() {
     let p = committed();
     let id = b3(b"good\n");
     {
-        let b = SledBackend::open(&p.path().join(".promptctl"), OpenOptions { create: false, lock_timeout: Duration::from_secs(5) })
-            .expect("open");
+        let b = SledBackend::open(
+            &p.path().join(".promptctl"),
+            OpenOptions { create: false, lock_timeout: Duration::from_secs(5) },
+        )
+        .expect("open");
         let raw: Vec<u8> = (0..32).map(|i| u8::from_str_radix(&id[2 * i..2 * i + 2], 16).expect("hex")).collect();
         b.raw_put(Space::Blobs, &raw, b"evil\n").expect("tamper");
         b.flush().expect("flush");

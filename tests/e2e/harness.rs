@@ -92,7 +92,11 @@ impl Project {
             c.env(k, v);
         }
         let o: Output = c.output().expect("spawn promptctl");
-        Run { code: o.status.code().unwrap_or(-1), stdout: o.stdout, stderr: String::from_utf8_lossy(&o.stderr).into_owned() }
+        Run {
+            code: o.status.code().unwrap_or(-1),
+            stdout: o.stdout,
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
     }
 
     /// A fingerprint of every ref and reflog, to prove a failed command changed nothing.

@@ -46,7 +46,12 @@ fn render_reads_vars_from_file_and_stdin_without_adding_a_newline() {
     assert_eq!(r.stdout, b"Hello Ada from London");
     let r = p.run(&["render", "hi", "--vars", "vars.yaml", "--var", "place=Paris"]).ok();
     assert_eq!(r.out(), "Hello Ada from Paris");
-    let mut child = p.command(&["render", "hi", "--vars", "-"]).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().expect("spawn");
+    let mut child = p
+        .command(&["render", "hi", "--vars", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn");
     child.stdin.take().expect("stdin").write_all(br#"{"name": "Bo", "place": "Oslo"}"#).expect("write");
     let o = child.wait_with_output().expect("wait");
     assert_eq!(o.stdout, b"Hello Bo from Oslo");

@@ -31,7 +31,8 @@ fn parent(p: &Project, commit: &str) -> Option<String> {
 #[cfg(unix)]
 #[test]
 fn sigkill_during_commit_or_promote_leaves_refs_old_or_new() {
-    let seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(7);
+    let seed =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(7);
     eprintln!("kill test seed: {seed}");
     let mut rng = Lcg(seed);
     let files: Vec<(String, String)> = (0..120).map(|i| (format!("p/{i:03}.txt"), format!("v0 {i}\n"))).collect();
@@ -61,7 +62,8 @@ fn sigkill_during_commit_or_promote_leaves_refs_old_or_new() {
             }
             p.command(&["commit", "-m", &format!("round {round}")])
         };
-        let mut child = cmd.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().expect("spawn");
+        let mut child =
+            cmd.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().expect("spawn");
         let span = if promote { span_promote } else { span_commit };
         let delay = Duration::from_micros(rng.next() % span);
         let start = Instant::now();
@@ -89,12 +91,19 @@ fn sigkill_during_commit_or_promote_leaves_refs_old_or_new() {
         let new_prod = head(&p, "production");
         if promote {
             assert_eq!(new_staging, old_staging, "round {round}: staging untouched by promote");
-            assert!(new_prod == old_prod || new_prod == old_staging, "round {round} (seed {seed}): production in between");
+            assert!(
+                new_prod == old_prod || new_prod == old_staging,
+                "round {round} (seed {seed}): production in between"
+            );
         } else {
             assert_eq!(new_prod, old_prod, "round {round}: production untouched by commit");
             if new_staging != old_staging {
                 let s = new_staging.clone().expect("moved");
-                assert_eq!(parent(&p, &s), old_staging, "round {round} (seed {seed}): new staging is a child of the old");
+                assert_eq!(
+                    parent(&p, &s),
+                    old_staging,
+                    "round {round} (seed {seed}): new staging is a child of the old"
+                );
                 let st = p.run(&["status", "--json"]).ok().json();
                 assert_eq!(st["clean"], true, "round {round}: the new commit holds exactly the worktree");
             }
@@ -130,8 +139,13 @@ fn two_promotes_race_exactly_one_wins() {
         let (ra, rb) = (a.wait_with_output().expect("a"), b.wait_with_output().expect("b"));
         let mut codes = [ra.status.code(), rb.status.code()];
         codes.sort();
-        assert_eq!(codes, [Some(0), Some(3)], "round {round}: one wins, one conflicts\n{}\n{}",
-            String::from_utf8_lossy(&ra.stderr), String::from_utf8_lossy(&rb.stderr));
+        assert_eq!(
+            codes,
+            [Some(0), Some(3)],
+            "round {round}: one wins, one conflicts\n{}\n{}",
+            String::from_utf8_lossy(&ra.stderr),
+            String::from_utf8_lossy(&rb.stderr)
+        );
         let after = p.run(&["reflog", "production", "--json"]).ok().json();
         assert_eq!(after.as_array().expect("a").len(), before + 1, "exactly one reflog entry per round");
         assert_eq!(after[0]["old"], prod.as_str());

@@ -27,7 +27,8 @@ fn init_creates_unborn_branches_and_no_commit() {
     assert!(p.path().join("promptctl.yaml").is_file());
     assert!(p.path().join("prompts").is_dir());
     let branches = p.run(&["branch", "--json"]).ok().json();
-    let names: Vec<&str> = branches.as_array().expect("array").iter().map(|b| b["name"].as_str().expect("name")).collect();
+    let names: Vec<&str> =
+        branches.as_array().expect("array").iter().map(|b| b["name"].as_str().expect("name")).collect();
     assert_eq!(names, vec!["production", "staging"]);
     assert!(branches.as_array().expect("array").iter().all(|b| b["commit"].is_null()));
     assert_eq!(p.run(&["log", "--json"]).ok().json(), serde_json::json!([]));
@@ -97,7 +98,11 @@ fn production_refuses_commits_with_a_hint() {
     let p = project();
     let r = p.run(&["commit", "-m", "x", "--branch", "production"]).code(1);
     assert!(r.stderr.contains("protected"), "{}", r.stderr);
-    assert!(r.stderr.contains("hint: commit to `staging` and run `promptctl promote staging production`"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("hint: commit to `staging` and run `promptctl promote staging production`"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]

@@ -67,7 +67,8 @@ impl Ctx {
             return Err(CliError::failure(format!("no store at {}", project.store_dir.display()))
                 .hint("run `promptctl init` to create one, or point --store / PROMPTCTL_DIR at it"));
         }
-        let backend = SledBackend::open(&project.store_dir, OpenOptions { create: false, lock_timeout: lock_timeout() })?;
+        let backend =
+            SledBackend::open(&project.store_dir, OpenOptions { create: false, lock_timeout: lock_timeout() })?;
         let actor = match access {
             Access::Write => actor()?,
             Access::Read => Actor::new("reader").map_err(|e| CliError::failure(e.to_string()))?,

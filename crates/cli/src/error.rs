@@ -85,7 +85,8 @@ impl From<BackendError> for CliError {
 
 impl From<promptctl_core::RevisionError> for CliError {
     fn from(e: promptctl_core::RevisionError) -> Self {
-        CliError::usage(e.to_string()).hint("revisions look like `name@production`, `production~1`, `staging@{2}`, or an id prefix")
+        CliError::usage(e.to_string())
+            .hint("revisions look like `name@production`, `production~1`, `staging@{2}`, or an id prefix")
     }
 }
 

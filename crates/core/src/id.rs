@@ -81,8 +81,7 @@ impl FromStr for ObjectId {
             return Err(ParseIdError::NotFull(s.to_string()));
         }
         let mut out = [0u8; 32];
-        hex::decode_to_slice(s.to_ascii_lowercase(), &mut out)
-            .map_err(|_| ParseIdError::NotFull(s.to_string()))?;
+        hex::decode_to_slice(s.to_ascii_lowercase(), &mut out).map_err(|_| ParseIdError::NotFull(s.to_string()))?;
         Ok(ObjectId(out))
     }
 }

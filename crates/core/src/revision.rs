@@ -33,9 +33,15 @@ pub enum CommitWord {
 pub enum CommitRev {
     Word(CommitWord),
     /// `branch@{n}`: the branch's value `n` reflog entries ago (0 = now).
-    Reflog { branch: RefName, n: usize },
+    Reflog {
+        branch: RefName,
+        n: usize,
+    },
     /// `base~n`: the n-th first-parent ancestor.
-    Ancestor { base: Box<CommitRev>, n: u32 },
+    Ancestor {
+        base: Box<CommitRev>,
+        n: u32,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

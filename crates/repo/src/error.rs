@@ -50,11 +50,12 @@ impl RepoError {
     /// A next step for the user, printed as `hint:` lines by the CLI.
     pub fn hint(&self) -> Option<String> {
         match self {
-            RepoError::Protected(b) => Some(format!(
-                "commit to `staging` and run `promptctl promote staging {}`",
-                display_ref(b)
-            )),
-            RepoError::Conflict(_) => Some("re-read the ref (`promptctl branch`) and retry with the new `--expect`".into()),
+            RepoError::Protected(b) => {
+                Some(format!("commit to `staging` and run `promptctl promote staging {}`", display_ref(b)))
+            }
+            RepoError::Conflict(_) => {
+                Some("re-read the ref (`promptctl branch`) and retry with the new `--expect`".into())
+            }
             RepoError::Damaged { .. } => Some("`promptctl fsck` lists every damaged object".into()),
             RepoError::Ambiguous { .. } => Some("use a longer prefix".into()),
             _ => None,

@@ -74,7 +74,10 @@ impl Repo {
         for (name, v) in &refs {
             if let Some(id) = v {
                 if b.get(Space::Commits, id.as_bytes())?.is_none() {
-                    r.problems.push(format!("ref `{}` points at {id}, which is not a commit in the store", display_ref(name)));
+                    r.problems.push(format!(
+                        "ref `{}` points at {id}, which is not a commit in the store",
+                        display_ref(name)
+                    ));
                 }
             }
         }
@@ -102,7 +105,8 @@ impl Repo {
             let current = refs.iter().find(|(n, _)| *n == name).map(|(_, v)| *v);
             if let (Some(last), Some(cur)) = (log.last(), current) {
                 if last.new != cur {
-                    r.problems.push(format!("ref `{}` does not match the last entry of its reflog", display_ref(&name)));
+                    r.problems
+                        .push(format!("ref `{}` does not match the last entry of its reflog", display_ref(&name)));
                 }
             }
         }

@@ -12,6 +12,6 @@ pub mod resolve;
 pub mod worktree;
 
 pub use error::{display_ref, RepoError, Result};
-pub use repo::{RefKind, Repo};
 pub use history::{changed_names_between, tree_changes, PromptChange};
+pub use repo::{RefKind, Repo};
 pub use resolve::Resolved;

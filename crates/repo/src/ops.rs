@@ -84,7 +84,8 @@ impl Repo {
             return Ok(Outcome::Unchanged { at: None });
         }
         let id = self.stage_commit(&mut tx, &tree, old.into_iter().collect(), message)?;
-        let msg = format!("commit: {}", promptctl_core::object::normalize_message(message).lines().next().unwrap_or(""));
+        let msg =
+            format!("commit: {}", promptctl_core::object::normalize_message(message).lines().next().unwrap_or(""));
         self.stage_ref_move(&mut tx, RefKind::Branch, branch, Some(old), Some(Some(id)), Action::Commit, msg)?;
         self.apply(tx)?;
         Ok(Outcome::Moved { old, new: id, created: true })
@@ -153,10 +154,7 @@ impl Repo {
         };
         let (new_id, created) = new;
         let what = match only {
-            Some(names) => format!(
-                " (only {})",
-                names.iter().map(|n| n.as_str()).collect::<Vec<_>>().join(", ")
-            ),
+            Some(names) => format!(" (only {})", names.iter().map(|n| n.as_str()).collect::<Vec<_>>().join(", ")),
             None => String::new(),
         };
         let msg = format!("promote {src_label} ({}){what} to {dst}", src.short());
@@ -234,10 +232,9 @@ impl Repo {
     pub fn create_tag(&self, name: &RefName, target: ObjectId, message: &str) -> Result<()> {
         if let Some((kind, v)) = self.ref_kind(name)? {
             return Err(RepoError::Refused(match kind {
-                RefKind::Tag => format!(
-                    "tag `{name}` already exists (at {}); tags are write-once — choose a new name",
-                    short(&v)
-                ),
+                RefKind::Tag => {
+                    format!("tag `{name}` already exists (at {}); tags are write-once — choose a new name", short(&v))
+                }
                 RefKind::Branch => format!("`{name}` is already a branch; branches and tags share one namespace"),
             }));
         }
@@ -263,7 +260,9 @@ impl Repo {
 
     pub fn delete_branch(&self, name: &RefName) -> Result<RefValue> {
         if self.is_protected(name) || *name == self.default_branch {
-            return Err(RepoError::Refused(format!("`{name}` cannot be deleted (it is protected or the default branch)")));
+            return Err(RepoError::Refused(format!(
+                "`{name}` cannot be deleted (it is protected or the default branch)"
+            )));
         }
         let old = self.branch_value(name)?;
         let mut tx = Tx::default();

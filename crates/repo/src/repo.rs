@@ -178,7 +178,8 @@ impl Repo {
             .backend
             .get(Space::CommitMeta, id.as_bytes())?
             .ok_or_else(|| RepoError::Damaged { id: *id, why: "commit metadata is missing".into() })?;
-        CommitMeta::decode(&bytes).ok_or_else(|| RepoError::Damaged { id: *id, why: "commit metadata is unreadable".into() })
+        CommitMeta::decode(&bytes)
+            .ok_or_else(|| RepoError::Damaged { id: *id, why: "commit metadata is unreadable".into() })
     }
 
     /// The first-parent ancestor of `id` at depth `gen` (None if `gen` is deeper than `id`).
@@ -227,7 +228,13 @@ impl Repo {
     /// Adds a commit (and its tree and new blobs, already in `tx`) plus its derived index
     /// entries to `tx`. Returns the commit id.
     pub fn stage_commit(&self, tx: &mut Tx, tree: &Tree, parents: Vec<ObjectId>, message: &str) -> Result<ObjectId> {
-        let commit = Commit { tree: tree.id(), parents, author: self.actor.clone(), time: self.now(), message: message.to_string() };
+        let commit = Commit {
+            tree: tree.id(),
+            parents,
+            author: self.actor.clone(),
+            time: self.now(),
+            message: message.to_string(),
+        };
         let id = commit.id();
         tx.put(Space::Trees, tree.id().as_bytes().to_vec(), tree.encode());
         tx.put(Space::Commits, id.as_bytes().to_vec(), commit.encode());

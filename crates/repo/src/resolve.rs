@@ -108,7 +108,13 @@ impl Repo {
         }
     }
 
-    fn prompt_in(&self, name: &PromptName, commit: ObjectId, via: Option<(RefKind, RefName)>, rev: &str) -> Result<Resolved> {
+    fn prompt_in(
+        &self,
+        name: &PromptName,
+        commit: ObjectId,
+        via: Option<(RefKind, RefName)>,
+        rev: &str,
+    ) -> Result<Resolved> {
         let tree = self.commit_tree(&commit)?;
         let e = tree.get(name).ok_or_else(|| {
             RepoError::NotFound(format!("prompt `{name}` does not exist in `{rev}` (commit {})", commit.short()))
@@ -134,7 +140,13 @@ impl Repo {
                     return match (commits.len(), blobs.as_slice()) {
                         (0, [(_, v)]) => {
                             let kind = self.kind_of_version(name, v)?;
-                            Ok(Resolved::Prompt { name: Some(name.clone()), version: *v, kind, commit: None, via: None })
+                            Ok(Resolved::Prompt {
+                                name: Some(name.clone()),
+                                version: *v,
+                                kind,
+                                commit: None,
+                                via: None,
+                            })
                         }
                         (0, []) => Err(RepoError::NotFound(format!(
                             "no commit or prompt version has an id starting with `{p}`"

@@ -43,7 +43,13 @@ pub struct Scan {
 
 /// Reads one prompt file's bytes with every check that does not need a template engine.
 /// `display` is how the file is named in messages (e.g. `prompts/summarize.prompt.yaml`).
-pub fn check_bytes(display: &str, kind: FileKind, bytes: &[u8], max: u64, warnings: &mut Vec<String>) -> Result<(), String> {
+pub fn check_bytes(
+    display: &str,
+    kind: FileKind,
+    bytes: &[u8],
+    max: u64,
+    warnings: &mut Vec<String>,
+) -> Result<(), String> {
     if bytes.len() as u64 > max {
         return Err(format!(
             "{display}: file is {} bytes, over the {max}-byte limit (raise `max_file_bytes` in promptctl.yaml if this is intended)",
@@ -66,10 +72,9 @@ pub fn check_bytes(display: &str, kind: FileKind, bytes: &[u8], max: u64, warnin
             }
             Ok(())
         }
-        Err(e) if kind != FileKind::Other => Err(format!(
-            "{display}: not valid UTF-8 (first bad byte at offset {}); save it as UTF-8",
-            e.valid_up_to()
-        )),
+        Err(e) if kind != FileKind::Other => {
+            Err(format!("{display}: not valid UTF-8 (first bad byte at offset {}); save it as UTF-8", e.valid_up_to()))
+        }
         Err(_) => {
             warnings.push(format!("{display}: not UTF-8; stored as bytes (shown base64-encoded in JSON)"));
             Ok(())
@@ -124,7 +129,8 @@ pub fn scan(prompts_dir: &Path, label: &str, max_bytes: u64) -> Scan {
                 match path.canonicalize() {
                     Ok(target) if target.starts_with(&root) => {
                         if target.is_dir() {
-                            scan.warnings.push(format!("{shown}: symlink to a folder inside the prompts folder; skipped"));
+                            scan.warnings
+                                .push(format!("{shown}: symlink to a folder inside the prompts folder; skipped"));
                         } else {
                             found.push((rel, target));
                         }

@@ -82,11 +82,7 @@ fn promote_fast_forwards_and_refuses_divergence() {
     assert_eq!(head(&repo, "production"), Some(c2));
     // Roll production back to c1, then try to promote a side commit that is not a descendant.
     repo.rollback(&r("production"), c1, "c1", None, None).expect("rollback");
-    let side = id_of(
-        &repo
-            .commit_snapshot(&r("staging"), vec![v("b", "side")], &[], false, "side")
-            .expect("commit"),
-    );
+    let side = id_of(&repo.commit_snapshot(&r("staging"), vec![v("b", "side")], &[], false, "side").expect("commit"));
     // production (c1) IS an ancestor of side: fast-forward allowed.
     repo.promote(side, "staging", &r("production"), None, None).expect("ff");
     // A branch that diverged: production gets an --only commit, then staging is no longer a descendant.
@@ -178,7 +174,9 @@ fn revisions_resolve() {
     assert!(matches!(res("a"), Ok(Resolved::Prompt { version, .. }) if version == ObjectId::of_blob(b"2")));
     assert!(matches!(res("a@production"), Ok(Resolved::Prompt { version, .. }) if version == ObjectId::of_blob(b"1")));
     let short = &c1.to_hex()[..8];
-    assert!(matches!(res(&format!("a@{short}")), Ok(Resolved::Prompt { version, .. }) if version == ObjectId::of_blob(b"1")));
+    assert!(
+        matches!(res(&format!("a@{short}")), Ok(Resolved::Prompt { version, .. }) if version == ObjectId::of_blob(b"1"))
+    );
     let vshort = &ObjectId::of_blob(b"1").to_hex()[..8];
     assert!(matches!(res(&format!("a@{vshort}")), Ok(Resolved::Prompt { kind: FileKind::Txt, .. })));
     assert!(res("staging~5").expect_err("too far").to_string().contains("ancestor"));

@@ -21,10 +21,7 @@ const RUNS: usize = 31;
 type Error = Box<dyn std::error::Error>;
 
 fn opts(create: bool) -> OpenOptions {
-    OpenOptions {
-        create,
-        lock_timeout: Duration::from_secs(5),
-    }
+    OpenOptions { create, lock_timeout: Duration::from_secs(5) }
 }
 
 fn populate(dir: &Path, objects: usize) -> Result<(), Error> {
@@ -34,14 +31,8 @@ fn populate(dir: &Path, objects: usize) -> Result<(), Error> {
     for chunk in 0..objects.div_ceil(10) {
         let puts = (0..10)
             .map(|i| {
-                let body =
-                    format!("prompt {chunk}-{i}: summarise the following text in one line\n")
-                        .repeat(3);
-                (
-                    Space::Blobs,
-                    ObjectId::of_blob(body.as_bytes()).as_bytes().to_vec(),
-                    body.into_bytes(),
-                )
+                let body = format!("prompt {chunk}-{i}: summarise the following text in one line\n").repeat(3);
+                (Space::Blobs, ObjectId::of_blob(body.as_bytes()).as_bytes().to_vec(), body.into_bytes())
             })
             .collect();
         let next = Some(ObjectId::of_blob(format!("commit {chunk}").as_bytes()));
@@ -56,16 +47,8 @@ fn populate(dir: &Path, objects: usize) -> Result<(), Error> {
             prev: None,
         };
         let expected = if chunk == 0 { None } else { Some(cur) };
-        let update = RefUpdate {
-            name: main.clone(),
-            expected,
-            new: Some(next),
-            entry,
-        };
-        store.commit_tx(Transaction {
-            puts,
-            refs: vec![update],
-        })?;
+        let update = RefUpdate { name: main.clone(), expected, new: Some(next), entry };
+        store.commit_tx(Transaction { puts, refs: vec![update] })?;
         cur = next;
     }
     Ok(())
@@ -78,23 +61,14 @@ fn sled_config(variant: &str, dir: &Path) -> Option<sled::Config> {
         "sled-default" => base,
         "no-flusher" => base.flush_every_ms(None),
         "no-flusher+64MiB" => base.flush_every_ms(None).cache_capacity(64 << 20),
-        "no-flusher+64MiB+fast" => base
-            .flush_every_ms(None)
-            .cache_capacity(64 << 20)
-            .mode(sled::Mode::HighThroughput),
+        "no-flusher+64MiB+fast" => base.flush_every_ms(None).cache_capacity(64 << 20).mode(sled::Mode::HighThroughput),
         _ => return None,
     })
 }
 
 /// `noop` starts the process and exits without opening anything: the floor under the others.
-const VARIANTS: [&str; 6] = [
-    "noop",
-    "SledBackend",
-    "sled-default",
-    "no-flusher",
-    "no-flusher+64MiB",
-    "no-flusher+64MiB+fast",
-];
+const VARIANTS: [&str; 6] =
+    ["noop", "SledBackend", "sled-default", "no-flusher", "no-flusher+64MiB", "no-flusher+64MiB+fast"];
 
 /// Opens the store with `variant`, reads one ref, closes it.
 fn open_once(variant: &str, dir: &Path) -> Result<(Duration, Duration), Error> {
@@ -140,32 +114,18 @@ fn main() -> Result<(), Error> {
             return Ok(());
         }
     }
-    let objects: usize = args
-        .get(1)
-        .map(|s| s.parse())
-        .transpose()?
-        .unwrap_or(10_000);
+    let objects: usize = args.get(1).map(|s| s.parse()).transpose()?.unwrap_or(10_000);
     let tmp = tempfile::tempdir()?;
     // A second argument keeps the stores there (it must not exist yet) for inspection.
-    let root = args
-        .get(2)
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| tmp.path().to_path_buf());
+    let root = args.get(2).map(std::path::PathBuf::from).unwrap_or_else(|| tmp.path().to_path_buf());
     let exe = std::env::current_exe()?;
 
     for (label, n) in [("empty", 0), ("populated", objects)] {
         let dir = root.join(label);
         let started = Instant::now();
         populate(&dir, n)?;
-        let size: u64 = std::fs::read_dir(&dir)?
-            .filter_map(|e| e.ok()?.metadata().ok())
-            .map(|m| m.len())
-            .sum();
-        println!(
-            "\n{label}: {n} objects, written in {}, {} KiB on disk",
-            ms(started.elapsed()),
-            size / 1024
-        );
+        let size: u64 = std::fs::read_dir(&dir)?.filter_map(|e| e.ok()?.metadata().ok()).map(|m| m.len()).sum();
+        println!("\n{label}: {n} objects, written in {}, {} KiB on disk", ms(started.elapsed()), size / 1024);
         for variant in VARIANTS {
             let mut opens = Vec::new();
             let mut closes = Vec::new();
@@ -177,11 +137,7 @@ fn main() -> Result<(), Error> {
             let mut procs = Vec::new();
             for _ in 0..RUNS {
                 let started = Instant::now();
-                let status = Command::new(&exe)
-                    .arg("--child")
-                    .arg(variant)
-                    .arg(&dir)
-                    .status()?;
+                let status = Command::new(&exe).arg("--child").arg(variant).arg(&dir).status()?;
                 procs.push(started.elapsed());
                 if !status.success() {
                     return Err(format!("child for {variant} failed").into());

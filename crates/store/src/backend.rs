@@ -21,13 +21,7 @@ pub enum Space {
 }
 
 impl Space {
-    pub const ALL: [Space; 5] = [
-        Space::Blobs,
-        Space::Trees,
-        Space::Commits,
-        Space::CommitMeta,
-        Space::PromptIndex,
-    ];
+    pub const ALL: [Space; 5] = [Space::Blobs, Space::Trees, Space::Commits, Space::CommitMeta, Space::PromptIndex];
     pub fn as_str(&self) -> &'static str {
         match self {
             Space::Blobs => "blobs",
@@ -66,13 +60,11 @@ pub struct Transaction {
 pub enum BackendError {
     /// A ref was not where the caller expected: nothing was written.
     #[error("ref `{name}` moved: expected {expected}, found {actual}")]
-    Conflict {
-        name: RefName,
-        expected: String,
-        actual: String,
-    },
+    Conflict { name: RefName, expected: String, actual: String },
     /// Another process holds the store.
-    #[error("the store at {path} is locked by another promptctl process (waited {waited_ms} ms); retry when it finishes")]
+    #[error(
+        "the store at {path} is locked by another promptctl process (waited {waited_ms} ms); retry when it finishes"
+    )]
     Locked { path: String, waited_ms: u64 },
     #[error("store I/O error at {path}: {message}")]
     Io { path: String, message: String },
@@ -85,11 +77,7 @@ pub type Result<T, E = BackendError> = std::result::Result<T, E>;
 impl BackendError {
     /// The `Conflict` error for a ref whose state was `actual` where the caller expected
     /// `expected`. States print as full hex so a user can paste the one found into `--expect`.
-    pub(crate) fn conflict(
-        name: &RefName,
-        expected: Option<RefValue>,
-        actual: Option<RefValue>,
-    ) -> Self {
+    pub(crate) fn conflict(name: &RefName, expected: Option<RefValue>, actual: Option<RefValue>) -> Self {
         fn show(state: Option<RefValue>) -> String {
             match state {
                 None => "no such ref".into(),
@@ -97,11 +85,7 @@ impl BackendError {
                 Some(Some(id)) => id.to_hex(),
             }
         }
-        BackendError::Conflict {
-            name: name.clone(),
-            expected: show(expected),
-            actual: show(actual),
-        }
+        BackendError::Conflict { name: name.clone(), expected: show(expected), actual: show(actual) }
     }
 }
 
@@ -109,20 +93,10 @@ pub trait Backend: Send + Sync {
     fn get(&self, space: Space, key: &[u8]) -> Result<Option<Vec<u8>>>;
 
     /// All (key, value) pairs whose key starts with `prefix`, in key order, at most `limit`.
-    fn scan_prefix(
-        &self,
-        space: Space,
-        prefix: &[u8],
-        limit: usize,
-    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>>;
+    fn scan_prefix(&self, space: Space, prefix: &[u8], limit: usize) -> Result<Vec<(Vec<u8>, Vec<u8>)>>;
 
     /// Like `scan_prefix` but newest-first (descending key order).
-    fn scan_prefix_rev(
-        &self,
-        space: Space,
-        prefix: &[u8],
-        limit: usize,
-    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>>;
+    fn scan_prefix_rev(&self, space: Space, prefix: &[u8], limit: usize) -> Result<Vec<(Vec<u8>, Vec<u8>)>>;
 
     /// `None` if the ref does not exist; `Some(None)` if it is unborn.
     fn get_ref(&self, name: &RefName) -> Result<Option<RefValue>>;

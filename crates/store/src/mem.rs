@@ -36,9 +36,7 @@ impl MemBackend {
     fn state(&self) -> MutexGuard<'_, State> {
         // A panic elsewhere cannot leave `State` half-written: `commit_tx` checks everything
         // before it mutates, and the mutation itself cannot fail. So a poisoned lock is safe.
-        self.state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -69,35 +67,19 @@ fn scan(map: Option<&Map>, prefix: &[u8], limit: usize, rev: bool) -> Vec<(Vec<u
 }
 
 fn decode(name: &RefName, seq: usize, bytes: &[u8]) -> Result<ReflogEntry> {
-    ReflogEntry::decode(bytes)
-        .map_err(|e| BackendError::Corrupt(format!("reflog of `{name}`, entry {seq}: {e}")))
+    ReflogEntry::decode(bytes).map_err(|e| BackendError::Corrupt(format!("reflog of `{name}`, entry {seq}: {e}")))
 }
 
 impl Backend for MemBackend {
     fn get(&self, space: Space, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        Ok(self
-            .state()
-            .spaces
-            .get(&space)
-            .and_then(|m| m.get(key))
-            .cloned())
+        Ok(self.state().spaces.get(&space).and_then(|m| m.get(key)).cloned())
     }
 
-    fn scan_prefix(
-        &self,
-        space: Space,
-        prefix: &[u8],
-        limit: usize,
-    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+    fn scan_prefix(&self, space: Space, prefix: &[u8], limit: usize) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
         Ok(scan(self.state().spaces.get(&space), prefix, limit, false))
     }
 
-    fn scan_prefix_rev(
-        &self,
-        space: Space,
-        prefix: &[u8],
-        limit: usize,
-    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+    fn scan_prefix_rev(&self, space: Space, prefix: &[u8], limit: usize) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
         Ok(scan(self.state().spaces.get(&space), prefix, limit, true))
     }
 
@@ -106,22 +88,13 @@ impl Backend for MemBackend {
     }
 
     fn list_refs(&self) -> Result<Vec<(RefName, RefValue)>> {
-        Ok(self
-            .state()
-            .refs
-            .iter()
-            .map(|(n, v)| (n.clone(), *v))
-            .collect())
+        Ok(self.state().refs.iter().map(|(n, v)| (n.clone(), *v)).collect())
     }
 
     fn reflog(&self, name: &RefName) -> Result<Vec<ReflogEntry>> {
         let st = self.state();
         let entries = st.reflogs.get(name).map(Vec::as_slice).unwrap_or_default();
-        entries
-            .iter()
-            .enumerate()
-            .map(|(seq, bytes)| decode(name, seq, bytes))
-            .collect()
+        entries.iter().enumerate().map(|(seq, bytes)| decode(name, seq, bytes)).collect()
     }
 
     fn reflog_names(&self) -> Result<Vec<RefName>> {
@@ -174,11 +147,7 @@ impl Backend for MemBackend {
     }
 
     fn raw_put(&self, space: Space, key: &[u8], value: &[u8]) -> Result<()> {
-        self.state()
-            .spaces
-            .entry(space)
-            .or_default()
-            .insert(key.to_vec(), value.to_vec());
+        self.state().spaces.entry(space).or_default().insert(key.to_vec(), value.to_vec());
         Ok(())
     }
 }

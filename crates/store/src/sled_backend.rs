@@ -36,10 +36,7 @@ pub struct OpenOptions {
 
 impl Default for OpenOptions {
     fn default() -> Self {
-        OpenOptions {
-            create: false,
-            lock_timeout: Duration::from_secs(5),
-        }
+        OpenOptions { create: false, lock_timeout: Duration::from_secs(5) }
     }
 }
 
@@ -66,9 +63,7 @@ pub struct SledBackend {
 
 impl std::fmt::Debug for SledBackend {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SledBackend")
-            .field("path", &self.path)
-            .finish_non_exhaustive()
+        f.debug_struct("SledBackend").field("path", &self.path).finish_non_exhaustive()
     }
 }
 
@@ -92,10 +87,7 @@ impl SledBackend {
             } else {
                 "no such directory; run `promptctl init` to create a store"
             };
-            return Err(BackendError::Io {
-                path: path.display().to_string(),
-                message: message.into(),
-            });
+            return Err(BackendError::Io { path: path.display().to_string(), message: message.into() });
         }
 
         let config = sled::Config::new()
@@ -125,9 +117,7 @@ impl SledBackend {
         };
 
         let names = Space::ALL.iter().map(Space::as_str).chain(EXTRA_TREES);
-        let trees = names
-            .map(|n| db.open_tree(n))
-            .collect::<sled::Result<Vec<_>>>();
+        let trees = names.map(|n| db.open_tree(n)).collect::<sled::Result<Vec<_>>>();
         let trees = trees.map_err(|e| sled_error(&path, e))?;
         Ok(SledBackend { db, trees, path })
     }
@@ -151,37 +141,18 @@ impl SledBackend {
 
     fn ref_name(&self, key: &[u8]) -> Result<RefName> {
         let name = std::str::from_utf8(key).ok().and_then(|s| s.parse().ok());
-        name.ok_or_else(|| {
-            self.corrupt(format!(
-                "invalid ref name {:?}",
-                String::from_utf8_lossy(key)
-            ))
-        })
+        name.ok_or_else(|| self.corrupt(format!("invalid ref name {:?}", String::from_utf8_lossy(key))))
     }
 
     fn decode_ref(&self, name: &RefName, bytes: &[u8]) -> Result<RefValue> {
         decode_ref(bytes).ok_or_else(|| self.corrupt(format!("ref `{name}` has a malformed value")))
     }
 
-    fn scan(
-        &self,
-        space: Space,
-        prefix: &[u8],
-        limit: usize,
-        rev: bool,
-    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+    fn scan(&self, space: Space, prefix: &[u8], limit: usize, rev: bool) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
         let iter = self.space(space).scan_prefix(prefix);
-        let iter: Box<dyn Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>> = if rev {
-            Box::new(iter.rev())
-        } else {
-            Box::new(iter)
-        };
-        iter.take(limit)
-            .map(|kv| {
-                kv.map(|(k, v)| (k.to_vec(), v.to_vec()))
-                    .map_err(|e| self.err(e))
-            })
-            .collect()
+        let iter: Box<dyn Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>> =
+            if rev { Box::new(iter.rev()) } else { Box::new(iter) };
+        iter.take(limit).map(|kv| kv.map(|(k, v)| (k.to_vec(), v.to_vec())).map_err(|e| self.err(e))).collect()
     }
 }
 
@@ -189,19 +160,11 @@ fn sled_error(path: &Path, e: sled::Error) -> BackendError {
     let path_str = path.display().to_string();
     match e {
         sled::Error::Corruption { at, .. } => match at {
-            Some(at) => {
-                BackendError::Corrupt(format!("sled reports corruption at {at} in {path_str}"))
-            }
+            Some(at) => BackendError::Corrupt(format!("sled reports corruption at {at} in {path_str}")),
             None => BackendError::Corrupt(format!("sled reports corruption in {path_str}")),
         },
-        sled::Error::Io(io) => BackendError::Io {
-            path: path_str,
-            message: io.to_string(),
-        },
-        other => BackendError::Io {
-            path: path_str,
-            message: other.to_string(),
-        },
+        sled::Error::Io(io) => BackendError::Io { path: path_str, message: io.to_string() },
+        other => BackendError::Io { path: path_str, message: other.to_string() },
     }
 }
 
@@ -238,28 +201,16 @@ impl Backend for SledBackend {
         Ok(value.map(|v| v.to_vec()))
     }
 
-    fn scan_prefix(
-        &self,
-        space: Space,
-        prefix: &[u8],
-        limit: usize,
-    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+    fn scan_prefix(&self, space: Space, prefix: &[u8], limit: usize) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
         self.scan(space, prefix, limit, false)
     }
 
-    fn scan_prefix_rev(
-        &self,
-        space: Space,
-        prefix: &[u8],
-        limit: usize,
-    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+    fn scan_prefix_rev(&self, space: Space, prefix: &[u8], limit: usize) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
         self.scan(space, prefix, limit, true)
     }
 
     fn get_ref(&self, name: &RefName) -> Result<Option<RefValue>> {
-        let bytes = self.trees[REFS]
-            .get(name.as_str())
-            .map_err(|e| self.err(e))?;
+        let bytes = self.trees[REFS].get(name.as_str()).map_err(|e| self.err(e))?;
         bytes.map(|b| self.decode_ref(name, &b)).transpose()
     }
 
@@ -291,8 +242,7 @@ impl Backend for SledBackend {
 
     fn reflog_names(&self) -> Result<Vec<RefName>> {
         let keys = self.trees[HEADS].iter().keys();
-        keys.map(|key| self.ref_name(&key.map_err(|e| self.err(e))?))
-            .collect()
+        keys.map(|key| self.ref_name(&key.map_err(|e| self.err(e))?)).collect()
     }
 
     fn commit_tx(&self, tx: Transaction) -> Result<()> {
@@ -311,9 +261,7 @@ impl Backend for SledBackend {
                 let current = t[REFS].get(name)?.map(|b| self.decode_ref(&u.name, &b));
                 let current = current.transpose().map_err(TxError::Abort)?;
                 if current != u.expected {
-                    return Err(TxError::Abort(BackendError::conflict(
-                        &u.name, u.expected, current,
-                    )));
+                    return Err(TxError::Abort(BackendError::conflict(&u.name, u.expected, current)));
                 }
                 match u.new {
                     Some(value) => t[REFS].insert(name, encode_ref(value))?,
@@ -322,17 +270,16 @@ impl Backend for SledBackend {
 
                 let count = match t[HEADS].get(name)? {
                     None => 0,
-                    Some(b) => decode_count(&b).ok_or_else(|| {
-                        corrupt(format!("reflog head of `{}` is malformed", u.name))
-                    })?,
+                    Some(b) => {
+                        decode_count(&b).ok_or_else(|| corrupt(format!("reflog head of `{}` is malformed", u.name)))?
+                    }
                 };
                 let prev = match count.checked_sub(1) {
                     None => None,
                     Some(last) => {
                         let bytes = t[REFLOG].get(reflog_key(&u.name, last))?;
-                        let bytes = bytes.ok_or_else(|| {
-                            corrupt(format!("reflog of `{}` is missing entry {last}", u.name))
-                        })?;
+                        let bytes =
+                            bytes.ok_or_else(|| corrupt(format!("reflog of `{}` is missing entry {last}", u.name)))?;
                         Some(ObjectId::of_structured(REFLOG_HEADER, &bytes))
                     }
                 };
@@ -355,9 +302,7 @@ impl Backend for SledBackend {
     }
 
     fn raw_put(&self, space: Space, key: &[u8], value: &[u8]) -> Result<()> {
-        self.space(space)
-            .insert(key, value)
-            .map_err(|e| self.err(e))?;
+        self.space(space).insert(key, value).map_err(|e| self.err(e))?;
         self.flush()
     }
 }

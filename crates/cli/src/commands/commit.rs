@@ -27,9 +27,9 @@ fn name_of(ctx: &Ctx, arg: &str) -> CliResult<PromptName> {
     if as_path.exists() {
         let full = as_path.canonicalize()?;
         let root = prompts.canonicalize()?;
-        let rel = full.strip_prefix(&root).map_err(|_| {
-            CliError::usage(format!("{arg}: not inside the prompts folder ({})", prompts.display()))
-        })?;
+        let rel = full
+            .strip_prefix(&root)
+            .map_err(|_| CliError::usage(format!("{arg}: not inside the prompts folder ({})", prompts.display())))?;
         let rel = rel.to_string_lossy().replace('\\', "/");
         return Ok(PromptName::from_path(&rel)?.0);
     }
@@ -84,7 +84,11 @@ pub fn run(ctx: &Ctx, args: &CommitArgs) -> CliResult {
             errors.push(e);
             continue;
         }
-        changes.push(NewVersion { name: name.clone(), entry: TreeEntry { id: f.id, kind: f.kind }, bytes: f.bytes.clone() });
+        changes.push(NewVersion {
+            name: name.clone(),
+            entry: TreeEntry { id: f.id, kind: f.kind },
+            bytes: f.bytes.clone(),
+        });
     }
     if !errors.is_empty() {
         return Err(promptctl_repo::RepoError::Invalid { count: errors.len(), errors }.into());
@@ -105,9 +109,7 @@ pub fn run(ctx: &Ctx, args: &CommitArgs) -> CliResult {
         };
         for n in sel {
             if !scan.files.contains_key(n) && tree.get(n).is_none() {
-                return Err(CliError::failure(format!(
-                    "`{n}`: no such prompt in {label}/ or on `{branch}`"
-                )));
+                return Err(CliError::failure(format!("`{n}`: no such prompt in {label}/ or on `{branch}`")));
             }
         }
     }
@@ -125,7 +127,11 @@ pub fn run(ctx: &Ctx, args: &CommitArgs) -> CliResult {
                 p.json(&serde_json::json!({"branch": branch.as_str(), "changed": true, "commit": new.to_hex(), "parent": opt_id(old)}));
             } else {
                 let summary = args.message.lines().next().unwrap_or("");
-                p.line(&format!("[{} {}] {summary}", p.paint(Style::Ref, branch.as_str()), p.paint(Style::Id, &new.short())));
+                p.line(&format!(
+                    "[{} {}] {summary}",
+                    p.paint(Style::Ref, branch.as_str()),
+                    p.paint(Style::Id, &new.short())
+                ));
             }
         }
     }

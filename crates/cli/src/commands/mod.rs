@@ -112,13 +112,16 @@ pub fn parse_expect(repo: &Repo, s: Option<&str>) -> CliResult<Option<Option<Obj
         Some(p) => {
             let prefix: promptctl_core::IdPrefix =
                 p.parse().map_err(|e: promptctl_core::ParseIdError| CliError::usage(format!("--expect: {e}")))?;
-            let spec = RevSpec::Commit(promptctl_core::CommitRev::Word(promptctl_core::revision::CommitWord::Id(prefix)));
+            let spec =
+                RevSpec::Commit(promptctl_core::CommitRev::Word(promptctl_core::revision::CommitWord::Id(prefix)));
             match repo.resolve(&spec) {
                 Ok(r) => Ok(Some(r.commit())),
                 // An id that is not in the store cannot be where the branch is: that is a conflict.
                 Err(promptctl_repo::RepoError::NotFound(_)) => Err(CliError::new(
                     crate::error::Kind::Conflict,
-                    format!("--expect {p}: no such commit in the store, so the branch cannot be there; nothing was changed"),
+                    format!(
+                        "--expect {p}: no such commit in the store, so the branch cannot be there; nothing was changed"
+                    ),
                 )),
                 Err(e) => Err(e.into()),
             }

@@ -27,11 +27,7 @@ fn report(ctx: &Ctx, verb: &str, branch: &str, outcome: &Outcome) {
                 }));
             } else {
                 let how = if *created { " (new commit)" } else { "" };
-                p.line(&format!(
-                    "{branch}: {} -> {}{how}",
-                    super::short_opt(*old),
-                    p.paint(Style::Id, &new.short())
-                ));
+                p.line(&format!("{branch}: {} -> {}{how}", super::short_opt(*old), p.paint(Style::Id, &new.short())));
             }
         }
     }

@@ -59,9 +59,7 @@ pub fn read_vars(args: &VarArgs) -> CliResult<serde_json::Map<String, serde_json
         }
     }
     for kv in &args.var {
-        let (k, v) = kv
-            .split_once('=')
-            .ok_or_else(|| CliError::usage(format!("--var {kv:?}: use KEY=VALUE")))?;
+        let (k, v) = kv.split_once('=').ok_or_else(|| CliError::usage(format!("--var {kv:?}: use KEY=VALUE")))?;
         if k.is_empty() {
             return Err(CliError::usage(format!("--var {kv:?}: the key is empty")));
         }
@@ -82,7 +80,11 @@ pub fn render_prompt(
     vars: &serde_json::Map<String, serde_json::Value>,
 ) -> CliResult<promptctl_render::Rendered> {
     let name = pr.name.clone().ok_or_else(|| {
-        CliError::failure(format!("version {} has no prompt name here; render it as NAME@{}", pr.version.short(), pr.version.short()))
+        CliError::failure(format!(
+            "version {} has no prompt name here; render it as NAME@{}",
+            pr.version.short(),
+            pr.version.short()
+        ))
     })?;
     let bytes = repo.read_blob(&pr.version)?;
     let tree = match pr.commit {
@@ -91,9 +93,7 @@ pub fn render_prompt(
     };
     let loader = TreeLoader { repo, tree };
     let src = Source { name, kind: pr.kind, id: pr.version, bytes };
-    Engine::new()
-        .render(&src, vars, &loader, &render_options()?)
-        .map_err(|e| CliError::invalid(e.to_string()))
+    Engine::new().render(&src, vars, &loader, &render_options()?).map_err(|e| CliError::invalid(e.to_string()))
 }
 
 pub fn run(ctx: &Ctx, args: &RenderArgs) -> CliResult {

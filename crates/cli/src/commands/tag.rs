@@ -24,7 +24,12 @@ pub fn run(ctx: &Ctx, args: &TagArgs) -> CliResult {
     }
     let tags = repo.list_refs(RefKind::Tag)?;
     if p.json {
-        p.json(&tags.iter().map(|(n, v)| serde_json::json!({"name": n.as_str(), "commit": opt_id(*v)})).collect::<Vec<_>>());
+        p.json(
+            &tags
+                .iter()
+                .map(|(n, v)| serde_json::json!({"name": n.as_str(), "commit": opt_id(*v)}))
+                .collect::<Vec<_>>(),
+        );
         return Ok(());
     }
     let mut s = String::new();
