@@ -70,7 +70,7 @@ fn non_utf8_and_binary_files_are_refused() {
 fn oversized_files_are_refused() {
     let p = committed();
     std::fs::write(p.path().join("promptctl.yaml"), "max_file_bytes: 100\n").expect("config");
-    p.write("big.txt", &vec![b'a'; 101]);
+    p.write("big.txt", &[b'a'; 101]);
     refused_commit(&p, 4, &["prompts/big.txt", "101 bytes", "max_file_bytes"]);
 }
 

@@ -165,3 +165,27 @@ fn revisions_tilde_and_reflog_positions() {
     let c = p.run(&["show", "staging~1", "--json"]).ok().json();
     assert_eq!(c["message"], "one");
 }
+
+#[test]
+fn commit_paths_takes_only_those_and_deletes_named_missing_files() {
+    let p = project();
+    p.write("other.txt", b"1\n");
+    p.run(&["commit", "-m", "one"]).ok();
+    p.write("other.txt", b"2\n");
+    p.write("partials/tone.jinja", b"changed\n");
+    // Only other.txt: the tone change stays uncommitted.
+    p.run(&["commit", "-m", "two", "prompts/other.txt"]).ok();
+    assert_eq!(p.run(&["cat", "other"]).ok().out(), "2\n");
+    assert_eq!(p.run(&["cat", "partials/tone"]).ok().out(), TONE);
+    let st = p.run(&["status", "--json"]).ok().json();
+    assert_eq!(st["changes"][0]["name"], "partials/tone");
+    // A named prompt whose file is gone is deleted; others stay.
+    p.remove("other.txt");
+    p.run(&["commit", "-m", "three", "other"]).ok();
+    p.run(&["cat", "other"]).code(1);
+    assert_eq!(p.run(&["cat", "summarize"]).ok().out(), SUMMARIZE);
+    let show = p.run(&["show", "staging", "--json"]).ok().json();
+    assert_eq!(show["changes"][0]["status"], "deleted");
+    // A name that exists nowhere is an error.
+    p.run(&["commit", "-m", "four", "nosuch"]).code(1);
+}

@@ -101,10 +101,12 @@ impl Project {
         let root = match (&root, &store) {
             (Some(r), _) => r.clone(),
             (None, Some(_)) => cwd.to_path_buf(),
-            (None, None) => return Err(RepoError::NotFound(format!(
+            (None, None) => {
+                return Err(RepoError::NotFound(format!(
                 "no promptctl project here: no {STORE_DIR}/ or {CONFIG_FILE} in {} or any parent; run `promptctl init`",
                 cwd.display()
-            ))),
+            )))
+            }
         };
         Project::at(&root, store)
     }

@@ -37,7 +37,7 @@ impl Repo {
         let mut any = false;
         for b in branches {
             if self.get_ref(RefKind::Branch, b)?.is_none() {
-                self.stage_ref_move(&mut tx, RefKind::Branch, b, None, Some(None), Action::Create, "init".into())?;
+                self.stage_ref_move(&mut tx, (RefKind::Branch, b), None, Some(None), Action::Create, "init".into())?;
                 any = true;
             }
         }
@@ -86,7 +86,7 @@ impl Repo {
         let id = self.stage_commit(&mut tx, &tree, old.into_iter().collect(), message)?;
         let msg =
             format!("commit: {}", promptctl_core::object::normalize_message(message).lines().next().unwrap_or(""));
-        self.stage_ref_move(&mut tx, RefKind::Branch, branch, Some(old), Some(Some(id)), Action::Commit, msg)?;
+        self.stage_ref_move(&mut tx, (RefKind::Branch, branch), Some(old), Some(Some(id)), Action::Commit, msg)?;
         self.apply(tx)?;
         Ok(Outcome::Moved { old, new: id, created: true })
     }
@@ -158,7 +158,7 @@ impl Repo {
             None => String::new(),
         };
         let msg = format!("promote {src_label} ({}){what} to {dst}", src.short());
-        self.stage_ref_move(&mut tx, RefKind::Branch, dst, Some(old), Some(Some(new_id)), Action::Promote, msg)?;
+        self.stage_ref_move(&mut tx, (RefKind::Branch, dst), Some(old), Some(Some(new_id)), Action::Promote, msg)?;
         self.apply(tx)?;
         Ok(Outcome::Moved { old, new: new_id, created })
     }
@@ -223,7 +223,7 @@ impl Repo {
             }
         };
         let msg = format!("rollback {branch} to {target_label} ({})", target.short());
-        self.stage_ref_move(&mut tx, RefKind::Branch, branch, Some(old), Some(Some(new_id)), Action::Rollback, msg)?;
+        self.stage_ref_move(&mut tx, (RefKind::Branch, branch), Some(old), Some(Some(new_id)), Action::Rollback, msg)?;
         self.apply(tx)?;
         Ok(Outcome::Moved { old, new: new_id, created })
     }
@@ -240,7 +240,7 @@ impl Repo {
         }
         let mut tx = Tx::default();
         let msg = if message.is_empty() { format!("tag {name} at {}", target.short()) } else { message.to_string() };
-        self.stage_ref_move(&mut tx, RefKind::Tag, name, None, Some(Some(target)), Action::Tag, msg)?;
+        self.stage_ref_move(&mut tx, (RefKind::Tag, name), None, Some(Some(target)), Action::Tag, msg)?;
         self.apply(tx)?;
         Ok(())
     }
@@ -254,7 +254,7 @@ impl Repo {
             Some(t) => format!("branch {name} at {}", t.short()),
             None => format!("branch {name} (unborn)"),
         };
-        self.stage_ref_move(&mut tx, RefKind::Branch, name, None, Some(target), Action::Create, msg)?;
+        self.stage_ref_move(&mut tx, (RefKind::Branch, name), None, Some(target), Action::Create, msg)?;
         self.apply(tx)
     }
 
@@ -267,7 +267,7 @@ impl Repo {
         let old = self.branch_value(name)?;
         let mut tx = Tx::default();
         let msg = format!("delete branch {name} (was {})", short(&old));
-        self.stage_ref_move(&mut tx, RefKind::Branch, name, Some(old), None, Action::Delete, msg)?;
+        self.stage_ref_move(&mut tx, (RefKind::Branch, name), Some(old), None, Action::Delete, msg)?;
         self.apply(tx)?;
         // The commits stay in the store and the reflog keeps the old value: nothing is lost.
         Ok(old)

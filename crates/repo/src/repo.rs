@@ -313,8 +313,7 @@ impl Repo {
     pub fn stage_ref_move(
         &self,
         tx: &mut Tx,
-        kind: RefKind,
-        name: &RefName,
+        (kind, name): (RefKind, &RefName),
         expected: Option<RefValue>,
         new: Option<RefValue>,
         action: Action,

@@ -38,7 +38,9 @@ pub fn run(ctx: &Ctx, args: &StatusArgs) -> CliResult {
     };
     let label = ctx.project.config.prompts_dir.clone();
     let scan = worktree::scan(&ctx.project.prompts_path(), &label, ctx.project.config.max_file_bytes);
-    let mut changes: Vec<(String, String, Change, Option<ObjectId>, Option<ObjectId>)> = Vec::new();
+    // (name, path, change, old version, new version)
+    type Row = (String, String, Change, Option<ObjectId>, Option<ObjectId>);
+    let mut changes: Vec<Row> = Vec::new();
     for (name, f) in &scan.files {
         match tree.get(name) {
             None => changes.push((name.to_string(), f.path.clone(), Change::New, None, Some(f.id))),
