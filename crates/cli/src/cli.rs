@@ -141,9 +141,14 @@ pub struct DiffArgs {
     /// Exit with 1 if there are differences, 0 if not (like `git diff --exit-code`).
     #[arg(long)]
     pub exit_code: bool,
-    /// Show changed lines per prompt instead of the patch.
+    /// Show lines added and removed and the change in tokens (o200k_base) per prompt.
     #[arg(long)]
     pub stat: bool,
+    /// Compare what the two sides render to (with --vars / --var), not their source.
+    #[arg(long)]
+    pub rendered: bool,
+    #[command(flatten)]
+    pub vars: VarArgs,
     /// Lines of context around each change.
     #[arg(long, short = 'U', default_value_t = 3, value_name = "N")]
     pub unified: usize,

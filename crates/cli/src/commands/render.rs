@@ -35,9 +35,42 @@ impl Loader for TreeLoader<'_> {
     }
 }
 
+/// Variables for a render: from `--vars FILE`, then `--var k=v` on top. Flag values are
+/// strings until the prompt's declared types are known (see [`Vars::typed_for`]).
+#[derive(Debug, Clone, Default)]
+pub struct Vars {
+    pub map: serde_json::Map<String, serde_json::Value>,
+    /// Keys set by `--var`, whose values are still raw strings.
+    pub from_flags: Vec<String>,
+}
+
+impl Vars {
+    /// `--var n=3` for a variable declared `integer` means the number 3, as it would in a YAML
+    /// vars file; the text is read as a YAML scalar only where the declared type asks for it.
+    pub fn typed_for(&self, prompt: Option<&promptctl_render::Prompt>) -> serde_json::Map<String, serde_json::Value> {
+        let mut map = self.map.clone();
+        let Some(prompt) = prompt else { return map };
+        for key in &self.from_flags {
+            let Some(ty) = prompt.variables().iter().find(|v| &v.name == key).and_then(|v| v.ty) else { continue };
+            if ty == promptctl_render::VarType::String {
+                continue;
+            }
+            if let Some(serde_json::Value::String(raw)) = map.get(key) {
+                if let Ok(v) = serde_yaml::from_str::<serde_json::Value>(raw) {
+                    if !v.is_string() && !v.is_null() {
+                        map.insert(key.clone(), v);
+                    }
+                }
+            }
+        }
+        map
+    }
+}
+
 /// Variables from `--vars FILE` (YAML or JSON, `-` = stdin), then `--var k=v` on top.
-pub fn read_vars(args: &VarArgs) -> CliResult<serde_json::Map<String, serde_json::Value>> {
+pub fn read_vars(args: &VarArgs) -> CliResult<Vars> {
     let mut vars = serde_json::Map::new();
+    let mut from_flags = Vec::new();
     if let Some(path) = &args.vars {
         let (label, text) = if path.as_os_str() == "-" {
             let mut s = String::new();
@@ -64,8 +97,9 @@ pub fn read_vars(args: &VarArgs) -> CliResult<serde_json::Map<String, serde_json
             return Err(CliError::usage(format!("--var {kv:?}: the key is empty")));
         }
         vars.insert(k.to_string(), serde_json::Value::String(v.to_string()));
+        from_flags.push(k.to_string());
     }
-    Ok(vars)
+    Ok(Vars { map: vars, from_flags })
 }
 
 pub fn render_options() -> CliResult<RenderOptions> {
@@ -74,11 +108,7 @@ pub fn render_options() -> CliResult<RenderOptions> {
 }
 
 /// Renders a resolved prompt; shared by `render` and `diff --rendered`.
-pub fn render_prompt(
-    repo: &Repo,
-    pr: &PromptRef,
-    vars: &serde_json::Map<String, serde_json::Value>,
-) -> CliResult<promptctl_render::Rendered> {
+pub fn render_prompt(repo: &Repo, pr: &PromptRef, vars: &Vars) -> CliResult<promptctl_render::Rendered> {
     let name = pr.name.clone().ok_or_else(|| {
         CliError::failure(format!(
             "version {} has no prompt name here; render it as NAME@{}",
@@ -93,7 +123,10 @@ pub fn render_prompt(
     };
     let loader = TreeLoader { repo, tree };
     let src = Source { name, kind: pr.kind, id: pr.version, bytes };
-    Engine::new().render(&src, vars, &loader, &render_options()?).map_err(|e| CliError::invalid(e.to_string()))
+    let engine = Engine::new();
+    let parsed = engine.parse(&src).ok();
+    let vars = vars.typed_for(parsed.as_deref());
+    engine.render(&src, &vars, &loader, &render_options()?).map_err(|e| CliError::invalid(e.to_string()))
 }
 
 pub fn run(ctx: &Ctx, args: &RenderArgs) -> CliResult {
