@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod corpus;
+mod dry_run;
 mod harness;
 mod interface;
 mod reliability;

@@ -12,7 +12,8 @@ prefix), `production` (a commit), `production~2` (an ancestor), `production@{1}`
 position), `summarize` (the prompt on staging).
 
 Exit codes: 0 ok, 1 failure (not found, refused, differences with --exit-code), 2 usage,
-3 conflict (the ref moved: --expect), 4 invalid prompt or variables, 5 store locked, 6 store damaged.";
+3 conflict (the ref moved: --expect), 4 invalid prompt or variables, 5 store locked, 6 store damaged,
+7 dry-run: every target failed, 8 dry-run: refused by the budget.";
 
 #[derive(Parser, Debug)]
 #[command(name = "promptctl", version, about = "Version LLM prompts the way git versions code", after_help = AFTER_HELP)]
@@ -67,6 +68,26 @@ pub enum Command {
     Audit(AuditArgs),
     /// Re-hash every object and check every ref and reflog chain.
     Fsck,
+    /// Send a rendered prompt through the routing policy (or, with --offline, show the exact
+    /// requests, token counts and worst-case cost without sending). Nothing in the store changes.
+    DryRun(DryRunArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct DryRunArgs {
+    /// The prompt revision, e.g. `summarize@staging`.
+    pub rev: String,
+    #[command(flatten)]
+    pub vars: VarArgs,
+    /// Use this route from promptctl.yaml instead of the prompt's.
+    #[arg(long, value_name = "NAME", conflicts_with = "provider")]
+    pub route: Option<String>,
+    /// Send to this one provider only (`echo` is built in and offline).
+    #[arg(long, value_name = "ID")]
+    pub provider: Option<String>,
+    /// Show the requests, token counts and worst-case costs for every target; send nothing.
+    #[arg(long)]
+    pub offline: bool,
 }
 
 #[derive(Args, Debug)]

@@ -21,6 +21,10 @@ pub enum Kind {
     Locked = 5,
     /// 6: the store is damaged (fsck found problems; an object's bytes do not match its id).
     Damaged = 6,
+    /// 7: dry-run: every target failed (errors, timeouts, misconfigured providers).
+    AllTargetsFailed = 7,
+    /// 8: dry-run: no answer because the cost ceiling refused the targets.
+    BudgetRefused = 8,
 }
 
 #[derive(Debug)]

@@ -3,6 +3,7 @@
 pub mod branch;
 pub mod commit;
 pub mod diff;
+pub mod dry_run;
 pub mod fsck;
 pub mod init;
 pub mod log;
@@ -162,5 +163,6 @@ pub fn dispatch(args: crate::cli::Cli) -> CliResult {
         C::Reflog(a) => reflog::reflog(&ctx, a),
         C::Audit(a) => reflog::audit(&ctx, a),
         C::Fsck => fsck::run(&ctx),
+        C::DryRun(a) => dry_run::run(&ctx, a),
     }
 }
