@@ -7,4 +7,5 @@ mod dry_run;
 mod harness;
 mod interface;
 mod reliability;
+mod rendering;
 mod workflow;

@@ -68,9 +68,24 @@ pub enum Command {
     Audit(AuditArgs),
     /// Re-hash every object and check every ref and reflog chain.
     Fsck,
+    /// Write the chat template(s) of a Hugging Face tokenizer_config.json into prompts/ as
+    /// `.jinja` files, byte for byte (a list of named templates gives one file per name).
+    ImportChatTemplate(ImportArgs),
     /// Send a rendered prompt through the routing policy (or, with --offline, show the exact
     /// requests, token counts and worst-case cost without sending). Nothing in the store changes.
     DryRun(DryRunArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ImportArgs {
+    /// The tokenizer_config.json (or any JSON file with a `chat_template` field).
+    pub file: PathBuf,
+    /// Prompt name to write, under prompts/ (default: chat/<the file's folder name>).
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// Overwrite files that exist.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Args, Debug)]

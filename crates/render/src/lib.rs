@@ -46,6 +46,7 @@ mod foreign;
 mod jinja;
 mod prompt;
 mod pyfmt;
+mod refs;
 mod strftime;
 
 use std::collections::BTreeMap;
@@ -56,6 +57,7 @@ use serde_json::{Map, Value as Json};
 pub use engine::Engine;
 pub use error::{Location, RenderError};
 pub use prompt::{parse, split_front_matter, MessageTemplate, Prompt, TestCase, UndefinedMode, VarType, Variable};
+pub use refs::template_references;
 
 /// The template engine and its version, e.g. `minijinja 2.24.0` (taken from Cargo.lock at build
 /// time), for `--json` output and lockfiles.

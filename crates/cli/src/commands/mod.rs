@@ -5,6 +5,7 @@ pub mod commit;
 pub mod diff;
 pub mod dry_run;
 pub mod fsck;
+pub mod import;
 pub mod init;
 pub mod log;
 pub mod promote;
@@ -145,9 +146,12 @@ pub fn dispatch(args: crate::cli::Cli) -> CliResult {
     if let C::Init(a) = &args.command {
         return init::run(a, store, &printer);
     }
+    if let C::ImportChatTemplate(a) = &args.command {
+        return import::run(a, store, &printer);
+    }
     let ctx = Ctx::open(store, printer, access)?;
     match &args.command {
-        C::Init(_) => Ok(()),
+        C::Init(_) | C::ImportChatTemplate(_) => Ok(()),
         C::Status(a) => status::run(&ctx, a),
         C::Commit(a) => commit::run(&ctx, a),
         C::Log(a) => log::run(&ctx, a),

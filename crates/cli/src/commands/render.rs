@@ -13,23 +13,46 @@ use crate::context::Ctx;
 use crate::error::{CliError, CliResult};
 
 /// Loads `{% include %}` targets from one commit's tree, so a commit pins the whole closure.
+///
+/// A name is looked up from the prompts root first, then from the folder of the prompt being
+/// rendered, so a set of templates that include each other by bare file name (as a Jinja
+/// `FileSystemLoader` rooted at their folder would) keeps working inside a subfolder of prompts/.
 pub struct TreeLoader<'a> {
     pub repo: &'a Repo,
     pub tree: Tree,
+    /// The folder of the prompt being rendered (`ab` for `ab/prompt.md`), if any.
+    pub base_dir: Option<String>,
+}
+
+impl<'a> TreeLoader<'a> {
+    pub fn new(repo: &'a Repo, tree: Tree, top: Option<&PromptName>) -> Self {
+        let base_dir = top.and_then(|n| n.as_str().rsplit_once('/').map(|(d, _)| d.to_string()));
+        TreeLoader { repo, tree, base_dir }
+    }
+
+    fn find(&self, template_name: &str) -> Option<(PromptName, promptctl_core::TreeEntry)> {
+        let name = template_name.strip_prefix("./").unwrap_or(template_name);
+        if let Ok((n, _)) = PromptName::from_path(name) {
+            if let Some(e) = self.tree.get(&n) {
+                return Some((n, *e));
+            }
+        }
+        // A bare prompt name (`partials/tone`) or a path of another kind.
+        if let Ok(n) = name.parse::<PromptName>() {
+            if let Some(e) = self.tree.get(&n) {
+                return Some((n, *e));
+            }
+        }
+        None
+    }
 }
 
 impl Loader for TreeLoader<'_> {
     fn load(&self, template_name: &str) -> Option<Source> {
-        let (name, _) = PromptName::from_path(template_name).ok()?;
-        let (name, e) = match self.tree.get(&name) {
-            Some(e) => (name, *e),
-            // Also accept a bare prompt name (`partials/tone`) or a path of another kind.
-            None => {
-                let n: PromptName = template_name.parse().ok()?;
-                let e = *self.tree.get(&n)?;
-                (n, e)
-            }
-        };
+        let (name, e) = self.find(template_name).or_else(|| {
+            let dir = self.base_dir.as_ref()?;
+            self.find(&format!("{dir}/{template_name}"))
+        })?;
         let bytes = self.repo.read_blob(&e.id).ok()?;
         Some(Source { name, kind: e.kind, id: e.id, bytes })
     }
@@ -121,7 +144,7 @@ pub fn render_prompt(repo: &Repo, pr: &PromptRef, vars: &Vars) -> CliResult<prom
         Some(c) => repo.commit_tree(&c)?,
         None => Tree::new(),
     };
-    let loader = TreeLoader { repo, tree };
+    let loader = TreeLoader::new(repo, tree, Some(&name));
     let src = Source { name, kind: pr.kind, id: pr.version, bytes };
     let engine = Engine::new();
     let parsed = engine.parse(&src).ok();

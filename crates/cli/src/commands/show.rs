@@ -42,10 +42,42 @@ fn content_fields(obj: &mut serde_json::Value, bytes: &[u8]) {
     }
 }
 
+/// Every template a prompt can pull in from its commit (string-literal include, import and
+/// extends, followed transitively), with its version id; and the names that are not there.
+fn closure(ctx: &Ctx, pr: &PromptRef, bytes: &[u8]) -> CliResult<(Vec<serde_json::Value>, Vec<String>)> {
+    use promptctl_render::Loader as _;
+    let tree = match pr.commit {
+        Some(c) => ctx.repo.commit_tree(&c)?,
+        None => promptctl_core::Tree::new(),
+    };
+    let loader = crate::commands::render::TreeLoader::new(&ctx.repo, tree, pr.name.as_ref());
+    let mut seen = vec![pr.version];
+    let mut used =
+        vec![serde_json::json!({"name": pr.name.as_ref().map(|n| n.as_str()), "version": pr.version.to_hex()})];
+    let mut missing = Vec::new();
+    let mut queue = vec![bytes.to_vec()];
+    while let Some(text) = queue.pop() {
+        for r in promptctl_render::template_references(&String::from_utf8_lossy(&text)) {
+            match loader.load(&r) {
+                Some(src) if !seen.contains(&src.id) => {
+                    seen.push(src.id);
+                    used.push(serde_json::json!({"name": src.name.as_str(), "version": src.id.to_hex()}));
+                    queue.push(src.bytes);
+                }
+                Some(_) => {}
+                None if !missing.contains(&r) => missing.push(r),
+                None => {}
+            }
+        }
+    }
+    Ok((used, missing))
+}
+
 pub fn get(ctx: &Ctx, args: &RevArgs) -> CliResult {
     let pr = resolve_prompt(&ctx.repo, &args.rev)?;
     let bytes = ctx.repo.read_blob(&pr.version)?;
     let meta = metadata(&pr, &bytes);
+    let (templates, missing) = closure(ctx, &pr, &bytes)?;
     let mut obj = serde_json::json!({
         "name": pr.name.as_ref().map(|n| n.as_str()),
         "version": pr.version.to_hex(),
@@ -54,6 +86,8 @@ pub fn get(ctx: &Ctx, args: &RevArgs) -> CliResult {
         "kind": pr.kind.as_str(),
         "path": pr.name.as_ref().map(|n| n.to_path(pr.kind)),
         "size": bytes.len(),
+        "templates": templates,
+        "missing_templates": missing,
     });
     content_fields(&mut obj, &bytes);
     if let Some(m) = &meta {
