@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The everyday workflow, end to end, on a copy of this repository's prompts/ with an embedded
-# store in a temporary directory: init → commit → promote → change → diff → render → rollback →
-# reflog. Nothing in the checkout is modified. Usage: ./scripts/demo.sh [--keep]
+# store in a temporary directory and the built-in offline provider: init → commit → promote →
+# change → diff → render → dry-run → rollback → reflog. Nothing in the checkout is modified, no
+# network is used, no API key is needed. Usage: ./scripts/demo.sh [--keep]
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 cargo build --release --quiet --manifest-path "$here/Cargo.toml"
@@ -29,6 +30,9 @@ step commit -m "summarize: ask for three bullet points"
 step diff summarize@production summarize@staging
 step render summarize --var "ticket=My refund never arrived" --var tone=friendly
 echo
+step diff production staging --stat
+step dry-run summarize --var "ticket=My refund never arrived" --offline
+step dry-run summarize --var "ticket=My refund never arrived"
 step promote staging production --expect "$("$bin" get summarize@production --json | sed -n 's/.*"commit": "\([0-9a-f]*\)".*/\1/p')"
 
 # ...and production is rolled back: a new reflog entry, nothing deleted.
