@@ -242,3 +242,14 @@ fn diff_shows_model_and_variable_changes_as_such() {
     let r = p.run(&["diff", "s@staging~1", "s@staging", "--rendered", "--var", "tone=a"]).ok().out();
     assert!(r.is_empty(), "same render, no diff: {r}");
 }
+
+#[test]
+fn commit_warns_about_includes_that_are_not_there() {
+    let p =
+        Project::with(&[("a.jinja", "{% include 'partials/missing.jinja' %}"), ("b.jinja", "{% include 'a.jinja' %}")]);
+    let r = p.run(&["commit", "-m", "warn"]).ok();
+    assert!(r.stderr.contains("prompts/a.jinja: includes `partials/missing.jinja`"), "{}", r.stderr);
+    assert!(!r.stderr.contains("prompts/b.jinja"), "a present include is not warned about: {}", r.stderr);
+    let e = p.run(&["render", "a"]).code(4);
+    assert!(e.stderr.contains("partials/missing.jinja"), "{}", e.stderr);
+}

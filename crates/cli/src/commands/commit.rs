@@ -96,6 +96,22 @@ pub fn run(ctx: &Ctx, args: &CommitArgs) -> CliResult {
     for w in &scan.warnings {
         p.warn(w);
     }
+    // A literal include of a template that is not in prompts/ would fail at render time; say so
+    // now. A warning, not an error: `ignore missing` and conditional includes are legitimate.
+    for v in &changes {
+        let text = String::from_utf8_lossy(&v.bytes);
+        for r in promptctl_render::template_references(&text) {
+            let stripped = r.strip_prefix("./").unwrap_or(&r);
+            let dir = v.name.as_str().rsplit_once('/').map(|(d, _)| d);
+            let found = |cand: &str| {
+                PromptName::from_path(cand).is_ok_and(|(n, _)| scan.files.contains_key(&n))
+                    || cand.parse::<PromptName>().is_ok_and(|n| scan.files.contains_key(&n))
+            };
+            if !found(stripped) && !dir.is_some_and(|d| found(&format!("{d}/{stripped}"))) {
+                p.warn(&format!("{label}/{}: includes `{r}`, which is not in {label}/", v.name.to_path(v.entry.kind)));
+            }
+        }
+    }
     let deletions: Vec<PromptName> = match &selected {
         Some(sel) => sel.iter().filter(|n| !scan.files.contains_key(*n)).cloned().collect(),
         None => Vec::new(),
