@@ -34,6 +34,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 started=$(date +%s)
+load0="$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo "?")"
 say() { printf '\033[1m== %s\033[0m\n' "$*" >&2; }
 
 command -v git >/dev/null || { echo "git is required" >&2; exit 1; }
@@ -46,6 +47,8 @@ if ! command -v hyperfine >/dev/null 2>&1; then
 fi
 have_hyperfine=0
 command -v hyperfine >/dev/null 2>&1 && have_hyperfine=1
+# BENCH_NO_HYPERFINE=1 forces the bash timing loop (to test it).
+[ "${BENCH_NO_HYPERFINE:-0}" = 1 ] && have_hyperfine=0
 
 say "building release"
 cargo build --release --quiet --manifest-path "$here/Cargo.toml" --bin promptctl
@@ -150,6 +153,8 @@ bench cat direct "" "$pc cat $CAT_PROMPT@production" "git -C $GA show production
 bench log direct "" "$pc log $LOG_PROMPT" "git -C $GA log --format=%H -- $logf" "git -C $GB log --format=%H -- $logf"
 bench diff direct "" "$pc diff production~10 production" "git -C $GA diff production~10 production" \
   "git -C $GB diff production~10 production"
+# Reference: the same command when the two sides are equal (no file to diff, no token count).
+bench diff0 direct "" "$pc diff production production" "git -C $GA diff production production"
 bench diff1 direct "" "$pc diff $HOT_PROMPT@production~10 $HOT_PROMPT@production" \
   "git -C $GA diff production~10 production -- $hotf" "git -C $GB diff production~10 production -- $hotf"
 # Each run first changes one prompt in both work trees (appends a line to its template), so
@@ -178,6 +183,7 @@ row "commit (whole prompts/)" "promptctl commit -m …" "git add -A prompts && g
 row "commit (one path)" "promptctl commit -m … $comf" "git add $comf && git commit -q -m …" "$c/commit1.csv" 2 A 1 "≤ 1.00"
 row "diff (two commits)" "promptctl diff production~10 production" "git diff production~10 production" "$c/diff.csv" 2 A 1 "≤ 1.00"
 row "diff (two commits)" "promptctl diff production~10 production" "git diff production~10 production" "$c/diff.csv" 3 B 1 "≤ 1.00"
+row "diff, equal sides (reference)" "promptctl diff production production" "git diff production production" "$c/diff0.csv" 2 A - "(none)"
 row "diff (one prompt)" "promptctl diff $HOT_PROMPT@production~10 $HOT_PROMPT@production" "git diff production~10 production -- $hotf" "$c/diff1.csv" 2 A 1 "≤ 1.00"
 row "diff (one prompt)" "promptctl diff $HOT_PROMPT@production~10 $HOT_PROMPT@production" "git diff production~10 production -- $hotf" "$c/diff1.csv" 3 B 1 "≤ 1.00"
 
@@ -190,10 +196,10 @@ if [ "$profile" = 1 ]; then
   phases() { # DIR REV N [--no-drop]
     local d="$1" r="$2" n="$3"; shift 3
     for _ in $(seq "$n"); do "$catprof" "$d" "$r" "$@"; done | awk '
-      { for (i = 2; i <= NF; i++) { split($i, kv, "="); k = kv[1]; v[k, ++n[k]] = kv[2] / 1000; keys[k] = i } }
+      { for (i = 2; i <= NF; i++) { split($i, kv, "="); k = kv[1]; sub(/_us$/, "", k); v[k, ++n[k]] = kv[2] / 1000; keys[k] = i } }
       END { for (k in keys) { m = n[k]; for (i = 1; i <= m; i++) a[i] = v[k, i]
               for (i = 2; i <= m; i++) { x = a[i]; j = i - 1; while (j > 0 && a[j] > x) { a[j + 1] = a[j]; j-- } a[j + 1] = x }
-              sub(/_us$/, "", k); printf "%d %s=%.2f\n", keys[k], k, a[int((m + 1) / 2)] } }' | sort -n | cut -d' ' -f2- | tr '\n' ' '
+              printf "%d %s=%.2f\n", keys[k], k, a[int((m + 1) / 2)] } }' | sort -n | cut -d' ' -f2- | tr '\n' ' '
   }
   "$gen" "$work/small" --commits 1 --no-git >/dev/null
   small_cat=$(sed -n 's/^CAT_PROMPT=//p' "$work/small/meta.env")
@@ -202,7 +208,89 @@ if [ "$profile" = 1 ]; then
   prof+=("- $COMMITS-commit store: $(phases "$P" "$CAT_PROMPT@production" 20)")
   prof+=("- same, store leaked instead of dropped (no fsync on drop): $(phases "$P" "$CAT_PROMPT@production" 20 --no-drop)")
   prof+=("- 1-commit store: $(phases "$work/small/promptctl" "$small_cat@production" 20)")
-  if command -v strace >/dev/null 2>&1; then
+  if command -v strace >/dev/null 2>&1 && command -v python3 >/dev/null 2>&1; then
+    # A timeline of the real binary from its system calls: only these calls stop the process
+    # (--seccomp-bpf), so strace adds little.
+    cat >"$work/timeline.py" <<'PY'
+import re, sys
+def phases(path):
+    lines = open(path).read().splitlines()
+    pid = lines[0].split()[0]
+    ev, pending = [], {}
+    for l in lines:
+        p, t, rest = l.split(None, 2)
+        if p != pid:
+            continue
+        t = float(t)
+        m = re.match(r'<\.\.\. (\w+) resumed>.*<([\d.]+)>$', rest)
+        if m:
+            s, txt = pending.pop(m.group(1))
+            ev.append((s, t + float(m.group(2)), m.group(1), txt))
+            continue
+        m = re.match(r'(\w+)\(', rest)
+        if not m:
+            continue
+        if rest.endswith('<unfinished ...>'):
+            pending[m.group(1)] = (t, rest)
+            continue
+        d = re.search(r'<([\d.]+)>$', rest)
+        ev.append((t, t + (float(d.group(1)) if d else 0), m.group(1), rest))
+    def first(pred, after=0.0):
+        return next(e for e in ev if e[0] >= after and pred(e))
+    ex = first(lambda e: e[2] == 'execve')
+    cfg = first(lambda e: 'promptctl.yaml' in e[3])
+    conf = first(lambda e: '.promptctl/conf' in e[3])
+    snap = first(lambda e: '/snap.' in e[3])
+    clones = [e for e in ev if e[2] == 'clone3']
+    w1 = first(lambda e: e[2] == 'pwrite64')
+    f1 = first(lambda e: e[2] == 'fsync')
+    out = first(lambda e: e[2] == 'write' and e[3].startswith('write(1,'))
+    f2 = first(lambda e: e[2] == 'fsync', out[0])
+    end = first(lambda e: e[2] == 'exit_group')
+    ms = lambda a, b: (b - a) * 1000
+    return [
+        ('exec → promptctl.yaml read (exec, dynamic linking, clap, project discovery)', ms(ex[0], cfg[0])),
+        ('config parse → sled open starts', ms(cfg[0], conf[0])),
+        ('sled: conf, db open + flock, list the store dir', ms(conf[0], snap[0])),
+        ('sled: read + deserialize the snapshot', ms(snap[0], clones[0][0]) if clones else float('nan')),
+        (f'sled: spawn its I/O thread pool ({len(clones)} clone3)', ms(clones[0][0], clones[-1][1]) if clones else 0.0),
+        ('sled: read every segment header (one pool task each) + the log tail', ms(clones[-1][1] if clones else snap[0], w1[0])),
+        ('sled: zero the rest of the tail segment + fsync', ms(w1[0], f1[1])),
+        ('sled: rest of recovery (blob GC scan, segment accounting), open 8 trees; then our resolve + read', ms(f1[1], out[0])),
+        ('write → drop', ms(out[0], f2[0])),
+        ('sled: fsync on drop', ms(f2[0], f2[1])),
+        ('→ exit_group', ms(f2[1], end[0])),
+        ('**total, exec → exit_group**', ms(ex[0], end[0])),
+    ]
+label = sys.argv[1]
+runs = []
+for p in sys.argv[2:]:
+    try:
+        runs.append(phases(p))
+    except (StopIteration, KeyError, IndexError, ValueError):
+        pass
+if not runs:
+    sys.exit(1)
+print(f"| {label}: phase ({len(runs)} runs) | median ms | min ms | max ms |")
+print("|---|---:|---:|---:|")
+for i, (name, _) in enumerate(runs[0]):
+    xs = sorted(r[i][1] for r in runs)
+    print(f"| {name} | {xs[len(xs) // 2]:.2f} | {xs[0]:.2f} | {xs[-1]:.2f} |")
+PY
+    timeline() { # LABEL DIR REV
+      local i
+      for i in $(seq 15); do
+        (cd "$2" && strace -f --seccomp-bpf -ttt -T -e trace=execve,openat,clone3,pwrite64,fsync,write,exit_group \
+          -o "$work/tl.$i" "$pc" cat "$3" >/dev/null 2>&1) || true
+      done
+      python3 "$work/timeline.py" "$1" "$work"/tl.*
+    }
+    if t1="$(timeline "$COMMITS-commit store" "$P" "$CAT_PROMPT@production")"; then
+      prof+=("" "Timeline of the real binary, \`promptctl cat\`, from its system calls (\`strace -f --seccomp-bpf -ttt -T\` on execve, openat, clone3, pwrite64, fsync, write, exit_group only, so strace adds little):" "" "$t1")
+    fi
+    if t2="$(timeline "1-commit store" "$work/small/promptctl" "$small_cat@production")"; then
+      prof+=("" "$t2")
+    fi
     (cd "$P" && strace -f -c -o "$work/strace-c" "$pc" cat "$CAT_PROMPT@production" >/dev/null 2>&1) || true
     if [ -s "$work/strace-c" ]; then
       prof+=("")
@@ -223,12 +311,12 @@ rev="$(git -C "$here" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 dirty="$(git -C "$here" --no-optional-locks status --porcelain 2>/dev/null | head -1)"
 [ -n "$dirty" ] && rev="$rev+changes"
 tool="hyperfine $(hyperfine --version 2>/dev/null | awk '{print $2}') (--warmup $warmup --runs $runs)"
-[ "$have_hyperfine" = 1 ] || tool="bash timing loop (hyperfine not installed; --warmup $warmup --runs $runs)"
+[ "$have_hyperfine" = 1 ] || tool="bash timing loop, hyperfine not used (--warmup $warmup --runs $runs; each time includes a subshell and two date calls)"
 out="$target_dir/bench-vs-git.md"
 {
   echo "## promptctl vs git ($COMMITS commits, $PROMPTS prompts)"
   echo
-  echo "Command: \`scripts/bench-vs-git.sh$([ "$commits" = 10000 ] || echo " --commits $commits")$([ "$runs" = 20 ] || echo " --runs $runs")\` ($tool), promptctl $rev, $(git --version), $(nproc) CPUs, $(uname -sr), $(date -u +%Y-%m-%d)."
+  echo "Command: \`scripts/bench-vs-git.sh$([ "$commits" = 10000 ] || echo " --commits $commits")$([ "$runs" = 20 ] || echo " --runs $runs")\` ($tool), promptctl $rev, $(git --version), $(nproc) CPUs, $(uname -sr), $(date -u +%Y-%m-%d); load average before/after: $load0 / $(cut -d' ' -f1-3 /proc/loadavg)."
   echo
   echo "| operation | promptctl | git | git state | promptctl median ms | promptctl mean ms | git median ms | git mean ms | promptctl ÷ git (median) | target | met? |"
   echo "|---|---|---|---|---:|---:|---:|---:|---:|---|---|"

@@ -19,9 +19,10 @@ same machine load; the rate reported is the median sample, in renders per CPU se
 rendering thread (Linux /proc/thread-self/schedstat on both sides, else wall clock), so that
 other processes on a shared machine do not skew either side. Then one Rust "cold" measurement
 (new Engine per render). Output: Rust JSON lines {template, renders_per_sec, ...} to
---rust-out, Python JSON lines to stdout, the table to --out (and stdout).
+--rust-out, Python ones to --py-out, the table to --out and stdout, progress to stderr.
 
 usage: bench_render_py.py --rust-bin PATH --jobs JOBS.json --out TABLE.md --rust-out RUST.jsonl
+                          --py-out PY.jsonl
                           [--budget-ms 1000] [--cold-budget-ms 200] [--samples 5]
 If jinja2 cannot be imported the Python side is skipped (notice) and the table has Rust only.
 """
@@ -132,6 +133,7 @@ def main():
     ap.add_argument("--jobs", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--rust-out", required=True)
+    ap.add_argument("--py-out", required=True)
     ap.add_argument("--budget-ms", type=int, default=1000)
     ap.add_argument("--cold-budget-ms", type=int, default=200)
     ap.add_argument("--samples", type=int, default=5)
@@ -156,7 +158,7 @@ def main():
 
     per_ms = max(1, a.budget_ms // a.samples)
     rows, mismatches, cache_misses = [], [], 0
-    rust_lines = []
+    rust_lines, py_lines = [], []
     for i, job in enumerate(jobs):
         name = job["template_name"]
         py_render = None
@@ -200,13 +202,16 @@ def main():
         rust_lines.append(json.dumps({"template": name, "context": job["label"], "renders_per_sec": rust_rps,
                                       "renders": r_n, "seconds": r_t, "cold_renders_per_sec": cold_rps}))
         if py_rps is not None:
-            print(json.dumps({"template": name, "py_renders_per_sec": py_rps, "renders": p_n, "seconds": p_t}),
-                  flush=True)
+            py_lines.append(json.dumps({"template": name, "renders_per_sec": py_rps, "renders": p_n, "seconds": p_t}))
+        print(f"[{i + 1}/{len(jobs)}] {name}: rust {rust_rps:,.0f}/s, python {fmt_rate(py_rps)}/s", file=sys.stderr,
+              flush=True)
         ratio = rust_rps / py_rps if py_rps else None
         rows.append((name, job["label"], rust_rps, cold_rps, py_rps, ratio, same))
     rust.close()
     with open(a.rust_out, "w", encoding="utf-8") as f:
         f.write("\n".join(rust_lines) + "\n")
+    with open(a.py_out, "w", encoding="utf-8") as f:
+        f.write("".join(line + "\n" for line in py_lines))
 
     lines = []
     py_desc = (f"Python {platform.python_version()}, Jinja2 {jinja_version} (ImmutableSandboxedEnvironment, "
@@ -251,8 +256,7 @@ def main():
     table = "\n".join(lines) + "\n"
     with open(a.out, "w", encoding="utf-8") as f:
         f.write(table)
-    print()
-    print(table)
+    print(table, end="")
     return 1 if mismatches else 0
 
 

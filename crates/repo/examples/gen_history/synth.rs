@@ -438,7 +438,7 @@ impl Iterator for History {
         for c in &changes {
             self.change_counts[c.prompt] += 1;
         }
-        let promote = (index + 1) % self.params.promote_every.max(1) == 0 || index + 1 == self.params.commits;
+        let promote = (index + 1).is_multiple_of(self.params.promote_every.max(1)) || index + 1 == self.params.commits;
         Some(SynthCommit { index, author, time: self.time, message, changes, promote })
     }
 }
@@ -564,7 +564,7 @@ pub fn fast_import_commit(out: &mut impl Write, h: &History, c: &SynthCommit) ->
     write!(out, "data {}\n{msg}", msg.len())?;
     for ch in &c.changes {
         writeln!(out, "M 100644 inline prompts/{}", h.path(ch.prompt))?;
-        write!(out, "data {}\n", ch.bytes.len())?;
+        writeln!(out, "data {}", ch.bytes.len())?;
         out.write_all(&ch.bytes)?;
         out.write_all(b"\n")?;
     }
