@@ -2,7 +2,7 @@
 //! ref points at a commit in the store, and that every reflog chain is intact and ends where
 //! its ref is.
 
-use promptctl_core::{Commit, ObjectId, Tree};
+use promptctl_core::{Commit, ObjectId};
 use promptctl_store::Space;
 
 use crate::error::{display_ref, Result};
@@ -32,20 +32,16 @@ impl Repo {
             }
         }
         let mut trees = Vec::new();
-        for (k, v) in b.scan_prefix(Space::Trees, &[], usize::MAX)? {
+        for (k, _) in b.scan_prefix(Space::Trees, &[], usize::MAX)? {
             r.trees += 1;
-            let Some(id) = ObjectId::from_slice(&k) else { continue };
-            match Tree::decode(&v) {
-                Ok(t) if t.id() == id => trees.push((id, t)),
-                Ok(_) => r.problems.push(format!("tree {id}: encoding does not hash to its id")),
+            let Some(id) = ObjectId::from_slice(&k) else {
+                r.problems.push(format!("tree with a malformed key ({} bytes)", k.len()));
+                continue;
+            };
+            // Rebuilding from its record (full or delta) and re-hashing checks the whole chain.
+            match self.read_tree(&id) {
+                Ok(t) => trees.push((id, t)),
                 Err(e) => r.problems.push(format!("tree {id}: {e}")),
-            }
-        }
-        for (id, t) in &trees {
-            for (name, e) in t.entries() {
-                if b.get(Space::Blobs, e.id.as_bytes())?.is_none() {
-                    r.problems.push(format!("tree {id}: prompt `{name}` version {} is missing", e.id));
-                }
             }
         }
         for (k, v) in b.scan_prefix(Space::Commits, &[], usize::MAX)? {

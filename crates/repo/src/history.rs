@@ -44,7 +44,7 @@ impl Repo {
         loop {
             let want = scanned + page;
             let rows = self.backend().scan_prefix_rev(Space::PromptIndex, &prefix, want)?;
-            for (k, _) in rows.iter().skip(scanned) {
+            for (k, v) in rows.iter().skip(scanned) {
                 let Some(rest) = k.get(prefix.len()..) else { continue };
                 let (Some(gen_b), Some(id)) = (rest.get(..8), rest.get(8..).and_then(ObjectId::from_slice)) else {
                     continue;
@@ -54,7 +54,12 @@ impl Repo {
                     continue;
                 }
                 let commit = self.read_commit(&id)?;
-                let version = self.read_tree(&commit.tree)?.get(name).map(|e| e.id);
+                let version = match v.split_first() {
+                    Some((1, rest)) => ObjectId::from_slice(rest),
+                    Some((0, _)) => None,
+                    // Not written by this version of promptctl: read it from the tree.
+                    _ => self.read_tree(&commit.tree)?.get(name).map(|e| e.id),
+                };
                 out.push(LogEntry { id, commit, version });
                 if out.len() >= limit {
                     return Ok(out);

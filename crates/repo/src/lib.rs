@@ -9,6 +9,7 @@ pub mod history;
 pub mod ops;
 pub mod repo;
 pub mod resolve;
+pub mod treestore;
 pub mod worktree;
 
 pub use error::{display_ref, RepoError, Result};

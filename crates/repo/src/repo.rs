@@ -145,15 +145,63 @@ impl Repo {
     }
 
     pub fn read_tree(&self, id: &ObjectId) -> Result<Tree> {
-        let bytes = self
-            .backend
-            .get(Space::Trees, id.as_bytes())?
-            .ok_or_else(|| RepoError::Damaged { id: *id, why: "the tree is missing".into() })?;
-        let tree = Tree::decode(&bytes).map_err(|e| RepoError::Damaged { id: *id, why: e.to_string() })?;
+        use crate::treestore::{decode, Record};
+        // Follow deltas back to a full tree, then apply them forward.
+        let mut chain = Vec::new();
+        let mut cur = *id;
+        let mut tree = loop {
+            let bytes = self
+                .backend
+                .get(Space::Trees, cur.as_bytes())?
+                .ok_or_else(|| RepoError::Damaged { id: cur, why: "the tree is missing".into() })?;
+            match decode(&bytes).map_err(|why| RepoError::Damaged { id: cur, why })? {
+                Record::Full(t) => break t,
+                Record::Delta { base, changes, .. } => {
+                    if chain.len() > usize::from(crate::treestore::MAX_CHAIN) {
+                        return Err(RepoError::Damaged { id: *id, why: "its delta chain does not end".into() });
+                    }
+                    chain.push(changes);
+                    cur = base;
+                }
+            }
+        };
+        for changes in chain.into_iter().rev() {
+            for (name, entry) in changes {
+                match entry {
+                    Some(e) => tree.insert(name, e),
+                    None => {
+                        tree.remove(&name);
+                    }
+                }
+            }
+        }
         if tree.id() != *id {
             return Err(RepoError::Damaged { id: *id, why: "the tree's encoding does not hash to its id".into() });
         }
         Ok(tree)
+    }
+
+    /// Queues a tree for storage: nothing if it is already stored (a record is never replaced,
+    /// so delta chains cannot form cycles), else a delta against `parent` while the chain is
+    /// short, else the full tree.
+    fn stage_tree(&self, tx: &mut Tx, tree: &Tree, parent: Option<(&ObjectId, &Tree)>) -> Result<()> {
+        use crate::treestore::{depth, encode_delta, encode_full, MAX_CHAIN};
+        let id = tree.id();
+        if self.backend.get(Space::Trees, id.as_bytes())?.is_some() {
+            return Ok(());
+        }
+        let record = match parent {
+            Some((pid, ptree)) if *pid != id => {
+                let pdepth = self.backend.get(Space::Trees, pid.as_bytes())?.as_deref().and_then(depth);
+                match pdepth {
+                    Some(d) if d + 1 < MAX_CHAIN => encode_delta(d + 1, pid, ptree, tree),
+                    _ => encode_full(tree),
+                }
+            }
+            _ => encode_full(tree),
+        };
+        tx.put(Space::Trees, id.as_bytes().to_vec(), record);
+        Ok(())
     }
 
     pub fn read_commit(&self, id: &ObjectId) -> Result<Commit> {
@@ -236,7 +284,6 @@ impl Repo {
             message: message.to_string(),
         };
         let id = commit.id();
-        tx.put(Space::Trees, tree.id().as_bytes().to_vec(), tree.encode());
         tx.put(Space::Commits, id.as_bytes().to_vec(), commit.encode());
         let parent = commit.first_parent();
         let (meta, parent_tree) = match parent {
@@ -257,9 +304,17 @@ impl Repo {
                 (CommitMeta { gen: pm.gen + 1, parent: Some(p), jump }, self.commit_tree(&p)?)
             }
         };
+        let parent_tree_id = parent.map(|_| parent_tree.id());
+        self.stage_tree(tx, tree, parent_tree_id.as_ref().map(|pid| (pid, &parent_tree)))?;
         tx.put(Space::CommitMeta, id.as_bytes().to_vec(), meta.encode());
         for name in changed_names(&parent_tree, tree) {
-            tx.put(Space::PromptIndex, index_key(&name, meta.gen, &id), Vec::new());
+            // The value is the prompt's new version (`[1] ‖ id`), or `[0]` where it was deleted,
+            // so `log NAME` never has to read a tree.
+            let value = match tree.get(&name) {
+                Some(e) => [&[1u8][..], e.id.as_bytes()].concat(),
+                None => vec![0],
+            };
+            tx.put(Space::PromptIndex, index_key(&name, meta.gen, &id), value);
         }
         Ok(id)
     }

@@ -271,3 +271,51 @@ fn fsck_finds_damage() {
     let e = repo.read_blob(&bad).expect_err("damaged");
     assert!(matches!(e, RepoError::Damaged { .. }));
 }
+
+#[test]
+fn trees_are_stored_as_bounded_delta_chains_and_read_back_exactly() {
+    use promptctl_repo::treestore::{depth, MAX_CHAIN};
+    let repo = repo();
+    let mut expected = Vec::new();
+    let files: Vec<String> = (0..50).map(|i| format!("p{i}")).collect();
+    let mut bodies: Vec<String> = files.iter().map(|f| format!("{f} base")).collect();
+    for round in 0..100 {
+        // One or two prompts change per commit, as in real histories.
+        bodies[round % 50] = format!("changed in {round}");
+        bodies[(round * 7) % 50] = format!("also changed in {round}");
+        let mut set: Vec<(String, String)> = files.iter().cloned().zip(bodies.iter().cloned()).collect();
+        if round % 10 == 3 {
+            set.remove(7); // a deletion now and then
+        }
+        let refs: Vec<(&str, &str)> = set.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+        if let Outcome::Moved { new, .. } = commit(&repo, &refs, &format!("r{round}")) {
+            expected.push((new, refs.len()));
+        }
+    }
+    let mut max_depth = 0;
+    let mut total = 0usize;
+    for (c, n) in &expected {
+        let commit = repo.read_commit(c).expect("commit");
+        let tree = repo.read_tree(&commit.tree).expect("tree");
+        assert_eq!(tree.len(), *n);
+        let raw =
+            repo.backend().get(promptctl_store::Space::Trees, commit.tree.as_bytes()).expect("get").expect("stored");
+        max_depth = max_depth.max(depth(&raw).expect("depth"));
+        total += raw.len();
+    }
+    assert!(max_depth > 0 && max_depth < MAX_CHAIN, "deltas are used and bounded: {max_depth}");
+    let full: usize = expected.iter().map(|(c, _)| repo.commit_tree(c).expect("t").encode().len()).sum();
+    assert!(total * 4 < full, "delta storage is much smaller: {total} vs {full} bytes");
+    assert!(repo.fsck().expect("fsck").problems.is_empty());
+    // Damage one delta in the middle of a chain: fsck names it and the trees built on it.
+    let (mid, _) = expected[40];
+    let tid = repo.read_commit(&mid).expect("c").tree;
+    let mut raw = repo.backend().get(promptctl_store::Space::Trees, tid.as_bytes()).expect("get").expect("stored");
+    assert_eq!(raw[0], b'D');
+    let last = raw.len() - 2;
+    raw[last] ^= 1;
+    repo.backend().raw_put(promptctl_store::Space::Trees, tid.as_bytes(), &raw).expect("raw");
+    let problems = repo.fsck().expect("fsck").problems;
+    assert!(problems.iter().any(|p| p.contains(&tid.to_hex())), "{problems:?}");
+    assert!(repo.read_tree(&tid).is_err());
+}

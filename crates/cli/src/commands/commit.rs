@@ -75,14 +75,22 @@ pub fn run(ctx: &Ctx, args: &CommitArgs) -> CliResult {
         })
         .map(|e| e.message.clone())
         .collect();
+    // Files whose bytes and kind are already on the branch were validated when committed.
+    let head_tree = match ctx.repo.branch_value(&branch)? {
+        Some(h) => ctx.repo.commit_tree(&h)?,
+        None => promptctl_core::Tree::new(),
+    };
     let mut changes = Vec::new();
     for (name, f) in &scan.files {
         if selected.as_ref().is_some_and(|s| !s.contains(name)) {
             continue;
         }
-        if let Err(e) = validate(&label, f) {
-            errors.push(e);
-            continue;
+        let unchanged = head_tree.get(name) == Some(&TreeEntry { id: f.id, kind: f.kind });
+        if !unchanged {
+            if let Err(e) = validate(&label, f) {
+                errors.push(e);
+                continue;
+            }
         }
         changes.push(NewVersion {
             name: name.clone(),

@@ -148,7 +148,8 @@ pub fn run(ctx: &Ctx, args: &DiffArgs) -> CliResult {
                 ChangeTag::Equal => {}
             }
         }
-        let tokens = |s: &str| count_text(Encoding::O200kBase, s);
+        // Loading the tokenizer costs ~0.2 s, so count only where the count is shown.
+        let tokens = |s: &str| if p.json || args.stat { count_text(Encoding::O200kBase, s) } else { None };
         let (tok_old, tok_new) = (tokens(&old_s), tokens(&new_s));
         let note = invisible_note(&old_s, &new_s);
         let semantic = if args.rendered { Vec::new() } else { semantic_changes(&pair, &old_b, &new_b) };
