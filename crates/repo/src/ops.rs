@@ -31,6 +31,21 @@ fn short(v: &RefValue) -> String {
 }
 
 impl Repo {
+    /// The branch's value, or a conflict if the caller's `--expect` no longer holds. The same
+    /// value is then the compare-and-swap's expected value, so a move between this read and the
+    /// write is a conflict too.
+    fn branch_expecting(&self, branch: &RefName, expect: Option<RefValue>) -> Result<RefValue> {
+        let old = self.branch_value(branch)?;
+        match expect {
+            Some(e) if e != old => Err(RepoError::Conflict(format!(
+                "`{branch}` is at {}, not at {} as --expect said; nothing was changed",
+                short(&old),
+                short(&e)
+            ))),
+            _ => Ok(old),
+        }
+    }
+
     /// Creates `staging` and `production` unborn, as `git init` leaves its branch unborn.
     pub fn init_refs(&self, branches: &[RefName]) -> Result<bool> {
         let mut tx = Tx::default();
@@ -101,16 +116,7 @@ impl Repo {
         only: Option<&[PromptName]>,
         expect: Option<RefValue>,
     ) -> Result<Outcome> {
-        let old = self.branch_value(dst)?;
-        if let Some(e) = expect {
-            if e != old {
-                return Err(RepoError::Conflict(format!(
-                    "`{dst}` is at {}, not at {} as --expect said; nothing was changed",
-                    short(&old),
-                    short(&e)
-                )));
-            }
-        }
+        let old = self.branch_expecting(dst, expect)?;
         let mut tx = Tx::default();
         let new = match only {
             None => {
@@ -188,16 +194,7 @@ impl Repo {
         only: Option<&[PromptName]>,
         expect: Option<RefValue>,
     ) -> Result<Outcome> {
-        let old = self.branch_value(branch)?;
-        if let Some(e) = expect {
-            if e != old {
-                return Err(RepoError::Conflict(format!(
-                    "`{branch}` is at {}, not at {} as --expect said; nothing was changed",
-                    short(&old),
-                    short(&e)
-                )));
-            }
-        }
+        let old = self.branch_expecting(branch, expect)?;
         let mut tx = Tx::default();
         let (new_id, created) = match only {
             None => {
