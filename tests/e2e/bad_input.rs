@@ -162,3 +162,60 @@ fn malformed_config_names_the_field() {
     let r = p.run(&["status"]).code(4);
     assert!(r.stderr.contains("promptctl.yaml:2") && r.stderr.contains("protectd"), "{}", r.stderr);
 }
+
+#[test]
+fn a_lost_prompt_version_is_damage_for_fsck_cat_render_and_get() {
+    let p = Project::with(&[("a.jinja", "A {% include 'partials/b.jinja' %}"), ("partials/b.jinja", "B")]);
+    p.run(&["commit", "-m", "two"]).ok();
+    p.run(&["tag", "v1"]).ok();
+    let b = b3(b"B");
+    let raw = |hex: &str| -> Vec<u8> {
+        (0..32).map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).expect("hex")).collect()
+    };
+    {
+        let s = SledBackend::open(
+            &p.path().join(".promptctl"),
+            OpenOptions { create: false, lock_timeout: Duration::from_secs(5) },
+        )
+        .expect("open");
+        s.raw_remove(Space::Blobs, &raw(&b)).expect("remove");
+        s.flush().expect("flush");
+    }
+    let r = p.run(&["fsck"]).code(6);
+    assert!(r.out().contains(&b) && r.out().contains("missing"), "{}", r.out());
+    let r = p.run(&["cat", "partials/b"]).code(6);
+    assert!(r.stderr.contains(&b[..12]), "{}", r.stderr);
+    p.run(&["render", "a"]).code(6);
+    p.run(&["get", "a", "--json"]).code(6);
+}
+
+#[test]
+fn init_never_writes_into_a_foreign_folder() {
+    let p = Project::empty();
+    let foreign = p.path().join("foreign");
+    std::fs::create_dir_all(&foreign).expect("mkdir");
+    std::fs::write(foreign.join("db"), "precious").expect("write");
+    let r = p.run(&["--store", foreign.to_str().expect("path"), "init"]).code(1);
+    assert!(r.stderr.contains("is not a promptctl store"), "{}", r.stderr);
+    assert_eq!(std::fs::read_to_string(foreign.join("db")).expect("read"), "precious");
+    assert!(!foreign.join("conf").exists());
+}
+
+#[test]
+fn status_lists_what_commit_would_refuse() {
+    let p = committed();
+    p.write("bad.jinja", b"Hello {{ name \n");
+    let st = p.run(&["status", "--json"]).ok().json();
+    let errors = st["errors"].as_array().expect("errors");
+    assert!(errors.iter().any(|e| e.as_str().is_some_and(|s| s.contains("prompts/bad.jinja"))), "{st}");
+    assert_eq!(st["clean"], false);
+    let text = p.run(&["status"]).ok().out();
+    assert!(text.contains("invalid:") && text.contains("prompts/bad.jinja"), "{text}");
+}
+
+#[test]
+fn bad_lock_timeout_is_a_usage_error() {
+    let p = committed();
+    let r = p.run_with(&["log"], &[("PROMPTCTL_LOCK_TIMEOUT_MS", "abc")]).code(2);
+    assert!(r.stderr.contains("PROMPTCTL_LOCK_TIMEOUT_MS"), "{}", r.stderr);
+}

@@ -17,6 +17,11 @@ struct Server {
 }
 
 fn serve(status: u16, body: &'static str) -> Server {
+    serve_after(status, body, 0)
+}
+
+/// Like `serve`, answering each request only after `delay_ms`.
+fn serve_after(status: u16, body: &'static str, delay_ms: u64) -> Server {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let url = format!("http://{}", listener.local_addr().expect("addr"));
     let requests = Arc::new(Mutex::new(Vec::new()));
@@ -40,6 +45,7 @@ fn serve(status: u16, body: &'static str) -> Server {
             let mut buf = vec![0u8; len];
             let _ = reader.read_exact(&mut buf);
             seen.lock().expect("lock").push(format!("{head}\n{}", String::from_utf8_lossy(&buf)));
+            std::thread::sleep(std::time::Duration::from_millis(delay_ms));
             let reason = if status == 200 { "OK" } else { "Error" };
             let resp = format!(
                 "HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
@@ -136,4 +142,25 @@ fn echo_works_offline_with_no_config_and_bad_vars_exit_4() {
     let r = p.run(&["dry-run", "hi", "--var", "n=3", "--provider", "echo"]).ok();
     assert!(r.out().contains("echo:"), "{}", r.out());
     p.run(&["dry-run", "hi", "--var", "n=three", "--provider", "echo"]).code(4);
+}
+
+#[test]
+fn a_slow_provider_does_not_hold_the_store() {
+    let server = serve_after(200, OK_BODY, 2000);
+    let p = project(&server.url, "0.02");
+    let child = p
+        .command(&["dry-run", "summarize", "--var", "ticket=x"])
+        .env("TEST_LLM_KEY", KEY)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    // Wait until the request is on the wire, then use the store from another process.
+    let start = std::time::Instant::now();
+    while server.requests.lock().expect("lock").is_empty() {
+        assert!(start.elapsed().as_secs() < 10, "the dry-run never sent its request");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    p.run_with(&["get", "summarize", "--json"], &[("PROMPTCTL_LOCK_TIMEOUT_MS", "300")]).ok();
+    let out = child.wait_with_output().expect("wait");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
 }

@@ -143,3 +143,22 @@ fn diff_json_has_structured_hunks() {
     assert!(lines.iter().any(|l| l["op"] == "-" && l["text"] == "two\n"));
     assert!(lines.iter().any(|l| l["op"] == "+" && l["text"] == "2\n"));
 }
+
+#[test]
+fn audit_is_newest_first_even_within_one_second() {
+    // The harness fixes the clock: every move has the same time.
+    let p = Project::with(&[("a.txt", "1")]);
+    p.run(&["commit", "-m", "one"]).ok();
+    p.write("a.txt", b"2");
+    p.run(&["commit", "-m", "two"]).ok();
+    p.run(&["promote", "staging", "production"]).ok();
+    let a = p.run(&["audit", "--json"]).ok().json();
+    let staging: Vec<&str> = a
+        .as_array()
+        .expect("a")
+        .iter()
+        .filter(|e| e["ref"] == "staging")
+        .map(|e| e["message"].as_str().expect("m"))
+        .collect();
+    assert_eq!(staging, vec!["commit: two", "commit: one", "init"]);
+}

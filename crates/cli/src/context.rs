@@ -46,9 +46,13 @@ pub fn actor() -> CliResult<Actor> {
     Actor::new(&user).or_else(|_| Actor::new("unknown")).map_err(|e| CliError::failure(e.to_string()))
 }
 
-pub fn lock_timeout() -> Duration {
-    let ms = env::get(env::LOCK_TIMEOUT_MS).and_then(|s| s.parse().ok()).unwrap_or(10_000);
-    Duration::from_millis(ms)
+pub fn lock_timeout() -> CliResult<Duration> {
+    match env::get(env::LOCK_TIMEOUT_MS) {
+        None => Ok(Duration::from_millis(10_000)),
+        Some(s) => s.parse().map(Duration::from_millis).map_err(|_| {
+            CliError::usage(format!("{}={s:?}: use a whole number of milliseconds", env::LOCK_TIMEOUT_MS))
+        }),
+    }
 }
 
 /// Whether the command writes (and so needs an actor). Reading commands skip the `git config`
@@ -68,7 +72,7 @@ impl Ctx {
                 .hint("run `promptctl init` to create one, or point --store / PROMPTCTL_DIR at it"));
         }
         let backend =
-            SledBackend::open(&project.store_dir, OpenOptions { create: false, lock_timeout: lock_timeout() })?;
+            SledBackend::open(&project.store_dir, OpenOptions { create: false, lock_timeout: lock_timeout()? })?;
         let actor = match access {
             Access::Write => actor()?,
             Access::Read => Actor::new("reader").map_err(|e| CliError::failure(e.to_string()))?,

@@ -44,6 +44,13 @@ impl Repo {
                 Err(e) => r.problems.push(format!("tree {id}: {e}")),
             }
         }
+        for (id, t) in &trees {
+            for (name, e) in t.entries() {
+                if b.get(Space::Blobs, e.id.as_bytes())?.is_none() {
+                    r.problems.push(format!("tree {id}: prompt `{name}` version {} is missing", e.id));
+                }
+            }
+        }
         for (k, v) in b.scan_prefix(Space::Commits, &[], usize::MAX)? {
             r.commits += 1;
             let Some(id) = ObjectId::from_slice(&k) else { continue };
@@ -77,7 +84,13 @@ impl Repo {
                 }
             }
         }
-        for name in b.reflog_names()? {
+        let logged = b.reflog_names()?;
+        for (name, _) in &refs {
+            if !logged.contains(name) {
+                r.problems.push(format!("ref `{}` has no reflog (its history was removed)", display_ref(name)));
+            }
+        }
+        for name in logged {
             let log = b.reflog(&name)?;
             r.reflog_entries += log.len();
             let mut prev: Option<ObjectId> = None;

@@ -132,7 +132,11 @@ impl Repo {
         let bytes = self
             .backend
             .get(Space::Blobs, id.as_bytes())?
-            .ok_or_else(|| RepoError::NotFound(format!("prompt version {} is not in the store", id.short())))?;
+            // Every id we look up comes from a tree or a prefix match, so a missing blob is damage.
+            .ok_or_else(|| RepoError::Damaged {
+                id: *id,
+                why: "the prompt version is missing from the store".into(),
+            })?;
         let actual = ObjectId::of_blob(&bytes);
         if actual != *id {
             return Err(RepoError::Damaged { id: *id, why: format!("its bytes hash to {}", actual.short()) });
@@ -360,6 +364,9 @@ impl Repo {
         for name in self.backend.reflog_names()? {
             all.extend(self.backend.reflog(&name)?);
         }
+        // Each reflog is oldest first: reversed, each ref's moves are newest first, and the stable
+        // sort by time keeps that order for moves within the same second.
+        all.reverse();
         all.sort_by_key(|e| std::cmp::Reverse(e.time));
         Ok(all)
     }

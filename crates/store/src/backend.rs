@@ -121,4 +121,7 @@ pub trait Backend: Send + Sync {
 
     /// Test/fsck hook: overwrite raw bytes, bypassing all checks (used to simulate damage).
     fn raw_put(&self, space: Space, key: &[u8], value: &[u8]) -> Result<()>;
+
+    /// Test/fsck hook: remove raw bytes, bypassing all checks (used to simulate a lost object).
+    fn raw_remove(&self, space: Space, key: &[u8]) -> Result<()>;
 }

@@ -150,4 +150,9 @@ impl Backend for MemBackend {
         self.state().spaces.entry(space).or_default().insert(key.to_vec(), value.to_vec());
         Ok(())
     }
+
+    fn raw_remove(&self, space: Space, key: &[u8]) -> Result<()> {
+        self.state().spaces.entry(space).or_default().remove(key);
+        Ok(())
+    }
 }

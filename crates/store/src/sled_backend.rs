@@ -305,6 +305,11 @@ impl Backend for SledBackend {
         self.space(space).insert(key, value).map_err(|e| self.err(e))?;
         self.flush()
     }
+
+    fn raw_remove(&self, space: Space, key: &[u8]) -> Result<()> {
+        self.space(space).remove(key).map_err(|e| self.err(e))?;
+        self.flush()
+    }
 }
 
 #[cfg(test)]

@@ -27,7 +27,9 @@ pub fn policy(ctx: &Ctx) -> CliResult<PolicyConfig> {
     PolicyConfig::from_yaml_str(&text).map_err(|e| CliError::invalid(format!("{file}: {e}")))
 }
 
-pub fn run(ctx: &Ctx, args: &DryRunArgs) -> CliResult {
+/// Takes the context by value so the store can be closed before anything is sent: a slow
+/// provider must not hold the store's lock and block other commands.
+pub fn run(ctx: Ctx, args: &DryRunArgs) -> CliResult {
     let p = &ctx.printer;
     let pr = resolve_prompt(&ctx.repo, &args.rev)?;
     let vars = read_vars(&args.vars)?;
@@ -40,8 +42,11 @@ pub fn run(ctx: &Ctx, args: &DryRunArgs) -> CliResult {
         // A plain template renders one text: it is sent as one user message.
         None => vec![Message::new("user", rendered.text.clone())],
     };
-    let model = model_block(ctx, &pr)?;
-    let policy = policy(ctx)?;
+    let model = model_block(&ctx, &pr)?;
+    let policy = policy(&ctx)?;
+    let Ctx { repo, printer, .. } = ctx;
+    drop(repo);
+    let p = &printer;
     let input = DryRunInput {
         policy: &policy,
         messages,

@@ -8,7 +8,7 @@ use promptctl_store::{OpenOptions, SledBackend};
 
 use crate::cli::InitArgs;
 use crate::context;
-use crate::error::CliResult;
+use crate::error::{CliError, CliResult};
 use crate::printer::Printer;
 
 const CONFIG_TEMPLATE: &str = r#"# promptctl configuration. Every key is optional; the values shown are the defaults.
@@ -43,7 +43,7 @@ routing:
 pub fn run(args: &InitArgs, store: Option<PathBuf>, printer: &Printer) -> CliResult {
     let root = match &args.dir {
         Some(d) => {
-            std::fs::create_dir_all(d)?;
+            std::fs::create_dir_all(d).map_err(|e| CliError::failure(format!("{}: {e}", d.display())))?;
             d.canonicalize()?
         }
         None => std::env::current_dir()?,
@@ -61,8 +61,22 @@ pub fn run(args: &InitArgs, store: Option<PathBuf>, printer: &Printer) -> CliRes
         created.push(format!("{}/", project.config.prompts_dir));
     }
     let existed = project.store_dir.is_dir();
+    // Never write a store into a folder that holds something else (git init does not clobber).
+    if existed {
+        let is_store = project.store_dir.join("db").is_file() && project.store_dir.join("conf").is_file();
+        let empty = std::fs::read_dir(&project.store_dir).map(|mut d| d.next().is_none()).unwrap_or(false);
+        if !is_store && !empty {
+            return Err(CliError::failure(format!(
+                "{} exists and is not a promptctl store; nothing was written",
+                project.store_dir.display()
+            ))
+            .hint("point --store / PROMPTCTL_DIR at an empty or new folder"));
+        }
+    } else if project.store_dir.exists() {
+        return Err(CliError::failure(format!("{} exists and is not a folder", project.store_dir.display())));
+    }
     let backend =
-        SledBackend::open(&project.store_dir, OpenOptions { create: true, lock_timeout: context::lock_timeout() })?;
+        SledBackend::open(&project.store_dir, OpenOptions { create: true, lock_timeout: context::lock_timeout()? })?;
     let repo = Repo::new(
         Box::new(backend),
         context::actor()?,
@@ -87,7 +101,7 @@ pub fn run(args: &InitArgs, store: Option<PathBuf>, printer: &Printer) -> CliRes
     } else if existed && !made_refs && created.is_empty() {
         printer.info(&format!("promptctl project already initialized in {}", root.display()));
     } else {
-        printer.info(&format!("Initialized promptctl in {}", root.display()));
+        printer.info(&format!("Initialized promptctl in {} (store: {})", root.display(), project.store_dir.display()));
         for c in &created {
             printer.info(&format!("  created {c}"));
         }

@@ -150,6 +150,9 @@ pub fn dispatch(args: crate::cli::Cli) -> CliResult {
         return import::run(a, store, &printer);
     }
     let ctx = Ctx::open(store, printer, access)?;
+    if let C::DryRun(a) = &args.command {
+        return dry_run::run(ctx, a);
+    }
     match &args.command {
         C::Init(_) | C::ImportChatTemplate(_) => Ok(()),
         C::Status(a) => status::run(&ctx, a),
@@ -167,6 +170,6 @@ pub fn dispatch(args: crate::cli::Cli) -> CliResult {
         C::Reflog(a) => reflog::reflog(&ctx, a),
         C::Audit(a) => reflog::audit(&ctx, a),
         C::Fsck => fsck::run(&ctx),
-        C::DryRun(a) => dry_run::run(&ctx, a),
+        C::DryRun(_) => Ok(()),
     }
 }

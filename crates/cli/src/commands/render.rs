@@ -22,12 +22,20 @@ pub struct TreeLoader<'a> {
     pub tree: Tree,
     /// The folder of the prompt being rendered (`ab` for `ab/prompt.md`), if any.
     pub base_dir: Option<String>,
+    /// A template the tree names but the store cannot return intact: damage, reported after
+    /// the render instead of the engine's "not in this snapshot".
+    pub damage: std::sync::Mutex<Option<promptctl_repo::RepoError>>,
 }
 
 impl<'a> TreeLoader<'a> {
     pub fn new(repo: &'a Repo, tree: Tree, top: Option<&PromptName>) -> Self {
         let base_dir = top.and_then(|n| n.as_str().rsplit_once('/').map(|(d, _)| d.to_string()));
-        TreeLoader { repo, tree, base_dir }
+        TreeLoader { repo, tree, base_dir, damage: std::sync::Mutex::new(None) }
+    }
+
+    /// The first damaged object met while loading, if any.
+    pub fn take_damage(&self) -> Option<promptctl_repo::RepoError> {
+        self.damage.lock().ok().and_then(|mut d| d.take())
     }
 
     fn find(&self, template_name: &str) -> Option<(PromptName, promptctl_core::TreeEntry)> {
@@ -53,8 +61,15 @@ impl Loader for TreeLoader<'_> {
             let dir = self.base_dir.as_ref()?;
             self.find(&format!("{dir}/{template_name}"))
         })?;
-        let bytes = self.repo.read_blob(&e.id).ok()?;
-        Some(Source { name, kind: e.kind, id: e.id, bytes })
+        match self.repo.read_blob(&e.id) {
+            Ok(bytes) => Some(Source { name, kind: e.kind, id: e.id, bytes }),
+            Err(err) => {
+                if let Ok(mut d) = self.damage.lock() {
+                    d.get_or_insert(err);
+                }
+                None
+            }
+        }
     }
 }
 
@@ -149,7 +164,11 @@ pub fn render_prompt(repo: &Repo, pr: &PromptRef, vars: &Vars) -> CliResult<prom
     let engine = Engine::new();
     let parsed = engine.parse(&src).ok();
     let vars = vars.typed_for(parsed.as_deref());
-    engine.render(&src, &vars, &loader, &render_options()?).map_err(|e| CliError::invalid(e.to_string()))
+    let out = engine.render(&src, &vars, &loader, &render_options()?);
+    if let Some(damage) = loader.take_damage() {
+        return Err(damage.into());
+    }
+    out.map_err(|e| CliError::invalid(e.to_string()))
 }
 
 pub fn run(ctx: &Ctx, args: &RenderArgs) -> CliResult {

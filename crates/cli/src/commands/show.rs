@@ -70,6 +70,9 @@ fn closure(ctx: &Ctx, pr: &PromptRef, bytes: &[u8]) -> CliResult<(Vec<serde_json
             }
         }
     }
+    if let Some(damage) = loader.take_damage() {
+        return Err(damage.into());
+    }
     Ok((used, missing))
 }
 

@@ -37,7 +37,20 @@ pub fn run(ctx: &Ctx, args: &StatusArgs) -> CliResult {
         None => promptctl_core::Tree::new(),
     };
     let label = ctx.project.config.prompts_dir.clone();
-    let scan = worktree::scan(&ctx.project.prompts_path(), &label, ctx.project.config.max_file_bytes);
+    let prompts = ctx.project.prompts_path();
+    if !prompts.is_dir() {
+        return Err(crate::error::CliError::failure(format!("no prompts folder at {}", prompts.display()))
+            .hint("run promptctl in the project, or set `prompts_dir` in promptctl.yaml"));
+    }
+    let mut scan = worktree::scan(&prompts, &label, ctx.project.config.max_file_bytes);
+    // What `commit` would refuse: template, YAML and schema errors of new and modified files.
+    let invalid: Vec<_> = scan
+        .files
+        .iter()
+        .filter(|(name, f)| tree.get(name) != Some(&promptctl_core::TreeEntry { id: f.id, kind: f.kind }))
+        .filter_map(|(_, f)| super::commit::validate(&label, f).err())
+        .collect();
+    scan.errors.extend(invalid.into_iter().map(|message| worktree::FileError { path: None, message }));
     // (name, path, change, old version, new version)
     type Row = (String, String, Change, Option<ObjectId>, Option<ObjectId>);
     let mut changes: Vec<Row> = Vec::new();
