@@ -491,6 +491,10 @@ impl Backend for Shared {
     fn raw_put(&self, space: Space, key: &[u8], value: &[u8]) -> promptctl_store::backend::Result<()> {
         self.0.raw_put(space, key, value)
     }
+
+    fn raw_remove(&self, space: Space, key: &[u8]) -> promptctl_store::backend::Result<()> {
+        self.0.raw_remove(space, key)
+    }
 }
 
 pub fn ref_name(s: &str) -> RefName {
