@@ -164,3 +164,17 @@ fn a_slow_provider_does_not_hold_the_store() {
     let out = child.wait_with_output().expect("wait");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
 }
+
+#[test]
+fn policy_errors_name_the_field_and_the_real_line() {
+    let p = Project::with(&[("hi.txt", "hi")]);
+    p.run(&["commit", "-m", "hi"]).ok();
+    let cfg = "# comment\nprotected: [production]\nproviders:\n  e:\n    kind: echo\n    bas_url: x\nrouting:\n  default: {primary: e}\n";
+    std::fs::write(p.path().join("promptctl.yaml"), cfg).expect("config");
+    let r = p.run(&["dry-run", "hi", "--offline"]).code(4);
+    assert!(
+        r.stderr.contains("providers.e") && r.stderr.contains("bas_url") && r.stderr.contains("line 6"),
+        "{}",
+        r.stderr
+    );
+}

@@ -205,6 +205,10 @@ impl FromStr for RefName {
         if s.ends_with(".lock") {
             return Err(NameError::Invalid { what: "ref name", name: s.to_string(), why: "it ends with `.lock`" });
         }
+        if s.contains("..") {
+            // As git: `a..b` reads as a range.
+            return Err(NameError::Invalid { what: "ref name", name: s.to_string(), why: "it contains `..`" });
+        }
         Ok(RefName(s.to_string()))
     }
 }
@@ -264,5 +268,6 @@ mod tests {
         assert!("beef".parse::<RefName>().is_err());
         assert!("a~1".parse::<RefName>().is_err());
         assert!("x.lock".parse::<RefName>().is_err());
+        assert!("x..y".parse::<RefName>().is_err());
     }
 }

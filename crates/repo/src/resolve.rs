@@ -138,16 +138,19 @@ impl Repo {
                     }
                     let blobs: Vec<_> = all.iter().filter(|(s, _)| *s == Space::Blobs).collect();
                     return match (commits.len(), blobs.as_slice()) {
-                        (0, [(_, v)]) => {
-                            let kind = self.kind_of_version(name, v)?;
-                            Ok(Resolved::Prompt {
+                        (0, [(_, v)]) => match self.kind_of_version(name, v)? {
+                            Some(kind) => Ok(Resolved::Prompt {
                                 name: Some(name.clone()),
                                 version: *v,
                                 kind,
                                 commit: None,
                                 via: None,
-                            })
-                        }
+                            }),
+                            None => Err(RepoError::NotFound(format!(
+                                "version {} was never committed as prompt `{name}`",
+                                v.short()
+                            ))),
+                        },
                         (0, []) => Err(RepoError::NotFound(format!(
                             "no commit or prompt version has an id starting with `{p}`"
                         ))),
@@ -167,35 +170,42 @@ impl Repo {
                         return Ok(Resolved::Commit { id, via });
                     }
                 }
-                if let Some(p) = as_id {
-                    let all = prefix_matches(self, p)?;
-                    match all.as_slice() {
-                        [(Space::Commits, id)] => return Ok(Resolved::Commit { id: *id, via: None }),
-                        [(_, v)] => {
-                            return Ok(Resolved::Prompt {
-                                name: None,
-                                version: *v,
-                                kind: FileKind::Other,
-                                commit: None,
-                                via: None,
-                            })
-                        }
-                        [] => {}
-                        many => {
-                            return Err(RepoError::Ambiguous {
-                                prefix: p.to_string(),
-                                matches: many.iter().map(|(s, id)| describe(*s, id)).collect(),
-                            })
-                        }
+                let ids = match as_id {
+                    Some(p) => prefix_matches(self, p)?,
+                    None => Vec::new(),
+                };
+                let staging = self.default_branch.clone();
+                let on_staging = match (as_prompt, self.get_ref(RefKind::Branch, &staging)?) {
+                    (Some(name), Some(Some(head))) if self.commit_tree(&head)?.get(name).is_some() => {
+                        Some((name, head))
+                    }
+                    _ => None,
+                };
+                // A word that is both an id prefix and a prompt on staging is two things: say so.
+                if !ids.is_empty() && on_staging.is_some() {
+                    let mut matches: Vec<String> = ids.iter().map(|(s, id)| describe(*s, id)).collect();
+                    matches.push(format!("prompt `{word}` on `{staging}` (write `{word}@{staging}`)"));
+                    return Err(RepoError::Ambiguous { prefix: word.clone(), matches });
+                }
+                match ids.as_slice() {
+                    [(Space::Commits, id)] => return Ok(Resolved::Commit { id: *id, via: None }),
+                    [(_, v)] => {
+                        let (name, kind) = match self.name_of_version(v)? {
+                            Some((n, k)) => (Some(n), k),
+                            None => (None, FileKind::Other),
+                        };
+                        return Ok(Resolved::Prompt { name, version: *v, kind, commit: None, via: None });
+                    }
+                    [] => {}
+                    many => {
+                        return Err(RepoError::Ambiguous {
+                            prefix: word.clone(),
+                            matches: many.iter().map(|(s, id)| describe(*s, id)).collect(),
+                        })
                     }
                 }
-                if let Some(name) = as_prompt {
-                    let staging = self.default_branch.clone();
-                    if let Some(Some(head)) = self.get_ref(RefKind::Branch, &staging)? {
-                        if self.commit_tree(&head)?.get(name).is_some() {
-                            return self.prompt_in(name, head, Some((RefKind::Branch, staging)), word);
-                        }
-                    }
+                if let Some((name, head)) = on_staging {
+                    return self.prompt_in(name, head, Some((RefKind::Branch, staging)), word);
                 }
                 Err(RepoError::NotFound(format!(
                     "unknown revision `{word}`: not a branch, a tag, an id prefix, or a prompt on `{}`",
@@ -205,20 +215,40 @@ impl Repo {
         }
     }
 
-    /// The file kind a version was committed as under `name`, looked up through the prompt's
-    /// change index (newest first). Falls back to `Other` when it was never committed under it.
-    fn kind_of_version(&self, name: &PromptName, v: &ObjectId) -> Result<FileKind> {
+    /// The file kind a version was committed as under `name`, from the prompt's change index
+    /// (newest first); `None` if it never was.
+    fn kind_of_version(&self, name: &PromptName, v: &ObjectId) -> Result<Option<FileKind>> {
         let mut prefix = name.as_str().as_bytes().to_vec();
         prefix.push(0);
-        for (k, _) in self.backend().scan_prefix_rev(Space::PromptIndex, &prefix, usize::MAX)? {
+        for (k, val) in self.backend().scan_prefix_rev(Space::PromptIndex, &prefix, usize::MAX)? {
+            let recorded = val.strip_prefix(&[1u8][..]).and_then(ObjectId::from_slice);
+            if recorded.is_some() && recorded != Some(*v) {
+                continue;
+            }
             if let Some(c) = k.get(prefix.len() + 8..).and_then(ObjectId::from_slice) {
                 if let Some(e) = self.commit_tree(&c)?.get(name) {
                     if e.id == *v {
-                        return Ok(e.kind);
+                        return Ok(Some(e.kind));
                     }
                 }
             }
         }
-        Ok(FileKind::Other)
+        Ok(None)
+    }
+
+    /// A name (and kind) a bare version id was committed under, from the change index.
+    fn name_of_version(&self, v: &ObjectId) -> Result<Option<(PromptName, FileKind)>> {
+        let wanted = [&[1u8][..], v.as_bytes()].concat();
+        for (k, val) in self.backend().scan_prefix(Space::PromptIndex, &[], usize::MAX)? {
+            if val != wanted {
+                continue;
+            }
+            let Some(nul) = k.iter().position(|b| *b == 0) else { continue };
+            let Ok(name) = std::str::from_utf8(&k[..nul]).unwrap_or("").parse::<PromptName>() else { continue };
+            if let Some(kind) = self.kind_of_version(&name, v)? {
+                return Ok(Some((name, kind)));
+            }
+        }
+        Ok(None)
     }
 }

@@ -319,3 +319,28 @@ fn trees_are_stored_as_bounded_delta_chains_and_read_back_exactly() {
     assert!(problems.iter().any(|p| p.contains(&tid.to_hex())), "{problems:?}");
     assert!(repo.read_tree(&tid).is_err());
 }
+
+#[test]
+fn version_ids_resolve_to_their_prompt_and_hex_names_are_ambiguous() {
+    let repo = repo();
+    commit(&repo, &[("a", "body of a"), ("b", "body of b")], "one");
+    let va = ObjectId::of_blob(b"body of a");
+    let res = |s: &str| repo.resolve(&RevSpec::parse(s).expect("parse"));
+    // A bare version id finds the prompt it was committed as, with its kind.
+    match res(&va.to_hex()[..10]).expect("bare version") {
+        Resolved::Prompt { name, kind, .. } => {
+            assert_eq!(name.expect("name").as_str(), "a");
+            assert_eq!(kind, FileKind::Txt);
+        }
+        other => panic!("{other:?}"),
+    }
+    // `b@<a's version>` is not a version of b.
+    let e = res(&format!("b@{}", &va.to_hex()[..10])).expect_err("not b's");
+    assert!(e.to_string().contains("never committed as prompt `b`"), "{e}");
+    // A prompt whose name is also an id prefix: the bare word is ambiguous.
+    let hexname = va.to_hex()[..6].to_string();
+    repo.commit_snapshot(&r("staging"), vec![v(&hexname, "hex-named")], &[], false, "hex").expect("commit");
+    let e = res(&hexname).expect_err("two things");
+    assert!(matches!(e, RepoError::Ambiguous { .. }) && e.to_string().contains("on `staging`"), "{e}");
+    assert!(matches!(res(&format!("{hexname}@staging")), Ok(Resolved::Prompt { .. })));
+}

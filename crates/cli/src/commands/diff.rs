@@ -156,6 +156,8 @@ pub fn run(ctx: &Ctx, args: &DiffArgs) -> CliResult {
         if p.json {
             files.push(json!({
                 "name": pair.name, "status": pair.status,
+                "old_name": pair.old.as_ref().map(|s| s.name.as_str()),
+                "new_name": pair.new.as_ref().map(|s| s.name.as_str()),
                 "old": super::opt_id(pair.old.as_ref().map(|s| s.version)),
                 "new": super::opt_id(pair.new.as_ref().map(|s| s.version)),
                 "added": added, "removed": removed,
@@ -237,9 +239,10 @@ fn hunks_json(diff: &TextDiff<'_, '_, '_, str>, context: usize) -> Vec<Value> {
 
 fn patch<'a>(p: &Printer, pair: &Pair, diff: &'a TextDiff<'a, 'a, 'a, str>, context: usize, rendered: bool) -> String {
     let mut s = String::new();
+    // Each side is labelled with its own prompt name (two different prompts can be compared).
     let label = |side: &Option<Side>, prefix: &str| match side {
-        Some(_) if rendered => format!("{prefix}/{} (rendered)", pair.name),
-        Some(_) => format!("{prefix}/{}", pair.name),
+        Some(s) if rendered => format!("{prefix}/{} (rendered)", s.name),
+        Some(s) => format!("{prefix}/{}", s.name),
         None => "/dev/null".into(),
     };
     let id = |side: &Option<Side>| side.as_ref().map(|s| s.version.short()).unwrap_or_else(|| "000000000000".into());

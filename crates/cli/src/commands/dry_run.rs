@@ -11,20 +11,34 @@ use crate::commands::resolve_prompt;
 use crate::context::Ctx;
 use crate::error::{CliError, CliResult, Kind};
 
-/// The `providers` and `routing` sections of promptctl.yaml, validated.
+/// The `providers` and `routing` sections of promptctl.yaml, validated by the provider crate.
+/// It is handed the file's own text with every other top-level section blanked out line for
+/// line, so the line and column in its errors are those of the real file.
 pub fn policy(ctx: &Ctx) -> CliResult<PolicyConfig> {
-    let file =
-        ctx.project.config_path.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "promptctl.yaml".into());
-    let section = |v: &Option<serde_yaml::Value>| match v {
-        Some(v) if !v.is_null() => v.clone(),
-        _ => serde_yaml::Value::Mapping(Default::default()),
+    let Some(path) = ctx.project.config_path.as_ref() else {
+        return PolicyConfig::from_yaml_str("{}").map_err(|e| CliError::invalid(e.to_string()));
     };
-    // The provider crate owns these two sections' schema; hand it just them.
-    let mut doc = serde_yaml::Mapping::new();
-    doc.insert("providers".into(), section(&ctx.project.config.providers));
-    doc.insert("routing".into(), section(&ctx.project.config.routing));
-    let text = serde_yaml::to_string(&doc).map_err(|e| CliError::invalid(format!("{file}: {e}")))?;
-    PolicyConfig::from_yaml_str(&text).map_err(|e| CliError::invalid(format!("{file}: {e}")))
+    let text = std::fs::read_to_string(path).map_err(|e| CliError::failure(format!("{}: {e}", path.display())))?;
+    let mut keep = false;
+    let only_policy: String = text
+        .lines()
+        .map(|line| {
+            let top_level = !line.is_empty() && !line.starts_with([' ', '\t', '#', '-']);
+            if top_level {
+                keep = line.starts_with("providers:") || line.starts_with("routing:");
+            }
+            if keep {
+                format!("{line}\n")
+            } else {
+                "\n".to_string()
+            }
+        })
+        .collect();
+    PolicyConfig::from_yaml_str(&only_policy).map_err(|e| {
+        let msg = e.to_string();
+        let msg = msg.strip_prefix("promptctl.yaml: ").unwrap_or(&msg).to_string();
+        CliError::invalid(format!("{}: {msg}", path.display()))
+    })
 }
 
 /// Takes the context by value so the store can be closed before anything is sent: a slow
