@@ -189,3 +189,18 @@ fn commit_paths_takes_only_those_and_deletes_named_missing_files() {
     // A name that exists nowhere is an error.
     p.run(&["commit", "-m", "four", "nosuch"]).code(1);
 }
+
+#[test]
+fn commit_a_folder_takes_everything_under_it() {
+    let p = project();
+    p.write("support/a.txt", b"a1");
+    p.write("support/b.txt", b"b1");
+    p.run(&["commit", "-m", "one"]).ok();
+    p.write("support/a.txt", b"a2");
+    p.remove("support/b.txt");
+    p.write("partials/tone.jinja", b"not this\n");
+    p.run(&["commit", "-m", "support only", "prompts/support"]).ok();
+    assert_eq!(p.run(&["cat", "support/a"]).ok().out(), "a2");
+    p.run(&["cat", "support/b"]).code(1);
+    assert_eq!(p.run(&["cat", "partials/tone"]).ok().out(), TONE);
+}

@@ -20,8 +20,14 @@ pub fn validate(label: &str, f: &WorkFile) -> Result<(), String> {
     promptctl_render::parse(&src).map(|_| ()).map_err(|e| format!("{label}/{}: {e}", f.path))
 }
 
-/// Maps a command-line PATH (a file path, or a prompt name) to a prompt name.
-fn name_of(ctx: &Ctx, arg: &str) -> CliResult<PromptName> {
+/// What a command-line PATH selects: one prompt (a file path or a prompt name), or every prompt
+/// under a folder of prompts/, in the working tree or on the branch (so deleted files go too).
+enum Selection {
+    Prompt(PromptName),
+    Folder(String),
+}
+
+fn select(ctx: &Ctx, arg: &str) -> CliResult<Selection> {
     let prompts = ctx.project.prompts_path();
     let as_path = Path::new(arg);
     if as_path.exists() {
@@ -31,14 +37,21 @@ fn name_of(ctx: &Ctx, arg: &str) -> CliResult<PromptName> {
             .strip_prefix(&root)
             .map_err(|_| CliError::usage(format!("{arg}: not inside the prompts folder ({})", prompts.display())))?;
         let rel = rel.to_string_lossy().replace('\\', "/");
-        return Ok(PromptName::from_path(&rel)?.0);
+        if full.is_dir() {
+            return Ok(Selection::Folder(rel));
+        }
+        return Ok(Selection::Prompt(PromptName::from_path(&rel)?.0));
     }
     let label = &ctx.project.config.prompts_dir;
     let stripped = arg.strip_prefix(&format!("{label}/")).unwrap_or(arg);
     if let Ok((n, _)) = PromptName::from_path(stripped) {
-        return Ok(n);
+        return Ok(Selection::Prompt(n));
     }
-    Ok(arg.parse::<PromptName>()?)
+    Ok(Selection::Prompt(arg.parse::<PromptName>()?))
+}
+
+fn in_folder(name: &PromptName, folder: &str) -> bool {
+    folder.is_empty() || name.as_str().strip_prefix(folder).is_some_and(|rest| rest.starts_with('/'))
 }
 
 pub fn run(ctx: &Ctx, args: &CommitArgs) -> CliResult {
@@ -63,7 +76,26 @@ pub fn run(ctx: &Ctx, args: &CommitArgs) -> CliResult {
     let selected: Option<BTreeSet<PromptName>> = if args.paths.is_empty() {
         None
     } else {
-        Some(args.paths.iter().map(|a| name_of(ctx, a)).collect::<CliResult<_>>()?)
+        let head = match ctx.repo.branch_value(&branch)? {
+            Some(h) => ctx.repo.commit_tree(&h)?,
+            None => promptctl_core::Tree::new(),
+        };
+        let mut names = BTreeSet::new();
+        for a in &args.paths {
+            match select(ctx, a)? {
+                Selection::Prompt(n) => {
+                    names.insert(n);
+                }
+                Selection::Folder(f) => {
+                    let before = names.len();
+                    names.extend(scan.files.keys().chain(head.entries().keys()).filter(|n| in_folder(n, &f)).cloned());
+                    if names.len() == before {
+                        return Err(CliError::failure(format!("{a}: no prompts in this folder or on `{branch}`")));
+                    }
+                }
+            }
+        }
+        Some(names)
     };
     // A partial commit is stopped only by errors about the files it takes (or the folder itself).
     let mut errors: Vec<String> = scan
