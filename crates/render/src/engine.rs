@@ -33,9 +33,13 @@ struct Origin {
 /// Renders prompts. Cheap to share (`Send + Sync`); compiled templates are cached by the
 /// content id of their file, so a version is compiled once however often it is rendered.
 pub struct Engine {
-    /// Holds every template compiled so far under a content-derived key (`@<id>#<part>`).
-    /// Each render works on a clone (the compiled templates are shared, not copied).
-    base: Mutex<Environment<'static>>,
+    /// The configured environment with no templates: the seed of every per-prompt environment.
+    base: Environment<'static>,
+    /// One environment per top-level prompt version, holding the templates compiled for it and
+    /// the includes it used, under content-derived keys (`@<id>#<part>`). A render clones only
+    /// its own prompt's environment: cloning one that held every version ever compiled made a
+    /// long-lived engine slower with every version it had seen.
+    envs: Mutex<HashMap<ObjectId, Environment<'static>>>,
     parsed: Mutex<HashMap<(ObjectId, FileKind, PromptName), Arc<Prompt>>>,
     undeclared: Mutex<HashMap<String, Arc<BTreeSet<String>>>>,
     /// Template names a version asked for last time, looked up first next time so that a
@@ -66,6 +70,8 @@ struct Resolved {
 /// Per-render state of include resolution.
 struct Session<'a> {
     loader: &'a dyn Loader,
+    /// The version being rendered: whose environment includes are compiled into.
+    top: ObjectId,
     file: String,
     resolved: HashMap<String, Option<Resolved>>,
     origins: HashMap<String, Origin>,
@@ -122,7 +128,7 @@ impl Session<'_> {
             },
         };
         let key = format!("@{}{}", src.id.to_hex(), part.key_suffix);
-        engine.compile(&key, &file, &part)?;
+        engine.compile(self.top, &key, &file, &part)?;
         self.origins.insert(key.clone(), Origin { file, part });
         self.resolved.insert(name.to_string(), Some(Resolved { key, name: src.name, id: src.id }));
         Ok(())
@@ -132,7 +138,8 @@ impl Session<'_> {
 impl Engine {
     pub fn new() -> Self {
         Engine {
-            base: Mutex::new(jinja::base_environment()),
+            base: jinja::base_environment(),
+            envs: Mutex::new(HashMap::new()),
             parsed: Mutex::new(HashMap::new()),
             undeclared: Mutex::new(HashMap::new()),
             hints: Mutex::new(HashMap::new()),
@@ -141,7 +148,7 @@ impl Engine {
 
     /// How many templates this engine has compiled (each version's templates once).
     pub fn compiled_templates(&self) -> usize {
-        lock(&self.base).templates().count()
+        lock(&self.envs).values().map(|e| e.templates().count()).sum()
     }
 
     /// Parses a prompt, caching the result per version.
@@ -155,13 +162,14 @@ impl Engine {
         Ok(p)
     }
 
-    /// Compiles a template into the base environment unless it is there already.
-    fn compile(&self, key: &str, file: &str, part: &Part) -> Result<(), RenderError> {
-        let mut base = lock(&self.base);
-        if base.get_template(key).is_ok() {
+    /// Compiles a template into the environment of the prompt version `top` unless it is there.
+    fn compile(&self, top: ObjectId, key: &str, file: &str, part: &Part) -> Result<(), RenderError> {
+        let mut envs = lock(&self.envs);
+        let env = envs.entry(top).or_insert_with(|| self.base.clone());
+        if env.get_template(key).is_ok() {
             return Ok(());
         }
-        base.add_template_owned(key.to_string(), jinja::normalize_newlines(&part.source).into_owned()).map_err(|e| {
+        env.add_template_owned(key.to_string(), jinja::normalize_newlines(&part.source).into_owned()).map_err(|e| {
             let s = jinja::syntax_err(&e, &part.source);
             RenderError::Syntax { location: part.location(file, s.line, s.column), message: s.message }
         })
@@ -203,7 +211,8 @@ impl Engine {
             }
         };
         let prompt_name = src.name.to_string();
-        let mut session = Session { loader, file: file.clone(), resolved: HashMap::new(), origins: HashMap::new() };
+        let mut session =
+            Session { loader, top: src.id, file: file.clone(), resolved: HashMap::new(), origins: HashMap::new() };
         let mut templates = vec![(src.name.clone(), src.id)];
         let mut warnings = prompt.warnings.clone();
 
@@ -239,7 +248,7 @@ impl Engine {
         let mut keys = Vec::new();
         for part in &parts {
             let key = format!("@{}{}", src.id.to_hex(), part.key_suffix);
-            self.compile(&key, &file, part)?;
+            self.compile(src.id, &key, &file, part)?;
             session.origins.insert(key.clone(), Origin { file: file.clone(), part: (*part).clone() });
             keys.push(key);
         }
@@ -350,7 +359,10 @@ impl Engine {
         undefined: UndefinedMode,
         opts: &RenderOptions,
     ) -> (Result<Vec<String>, Error>, Vec<String>) {
-        let mut env = lock(&self.base).clone();
+        let mut env = match lock(&self.envs).get(&session.top) {
+            Some(env) => env.clone(),
+            None => self.base.clone(),
+        };
         env.set_undefined_behavior(match undefined {
             UndefinedMode::Strict => UndefinedBehavior::Strict,
             UndefinedMode::Lenient => UndefinedBehavior::Lenient,
