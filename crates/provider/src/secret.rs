@@ -61,13 +61,18 @@ impl Redactor {
         }
     }
 
-    /// Returns `s` with every secret replaced.
+    /// Returns `s` with every secret replaced, and every run of 8 or more characters of a
+    /// secret too: servers echo keys masked (`sk-proj-abcd****wxyz`), and a long enough piece of
+    /// a key is still a secret.
     pub fn clean(&self, s: &str) -> String {
         let mut out = s.to_string();
         for secret in &self.secrets {
             if out.contains(secret.as_str()) {
                 out = out.replace(secret.as_str(), REDACTED);
             }
+        }
+        for secret in &self.secrets {
+            out = redact_fragments(&out, secret);
         }
         out
     }
@@ -87,6 +92,43 @@ impl Redactor {
     }
 }
 
+/// Replaces every span of `text` covered by an 8-character (or longer) piece of `secret`.
+fn redact_fragments(text: &str, secret: &str) -> String {
+    const PIECE: usize = 8;
+    if !secret.is_ascii() || secret.len() < 2 * PIECE {
+        return text.to_string();
+    }
+    let pieces: std::collections::HashSet<&[u8]> = secret.as_bytes().windows(PIECE).collect();
+    let bytes = text.as_bytes();
+    let mut covered = vec![false; bytes.len()];
+    let mut any = false;
+    for i in 0..bytes.len().saturating_sub(PIECE - 1) {
+        if pieces.contains(&bytes[i..i + PIECE]) {
+            covered[i..i + PIECE].iter_mut().for_each(|c| *c = true);
+            any = true;
+        }
+    }
+    if !any {
+        return text.to_string();
+    }
+    // Pieces are ASCII, so covered spans start and end on character boundaries.
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if covered[i] {
+            out.push_str(REDACTED);
+            while i < bytes.len() && covered[i] {
+                i += 1;
+            }
+        } else {
+            let ch = text[i..].chars().next().unwrap_or(' ');
+            out.push(ch);
+            i += ch.len_utf8();
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -99,5 +141,21 @@ mod tests {
         let mut r = Redactor::default();
         r.add(&k);
         assert_eq!(r.clean("key sk-live-123456!"), "key [redacted]!");
+    }
+
+    #[test]
+    fn masked_and_partial_echoes_are_redacted() {
+        let mut r = Redactor::default();
+        r.add(&ApiKey::new("sk-QASECRET-0123456789-fXYZ"));
+        // The masked form OpenAI prints in a 401 body: its 8-character visible piece goes.
+        assert_eq!(
+            r.clean("Incorrect API key provided: sk-QASEC****fXYZ."),
+            "Incorrect API key provided: [redacted]****fXYZ."
+        );
+        assert_eq!(r.clean("key sk-QASECRET-01****"), "key [redacted]****");
+        assert_eq!(r.clean("tail 0123456789-fXYZ!"), "tail [redacted]!");
+        // Short common pieces of text are left alone.
+        assert_eq!(r.clean("sk- and fXYZ and 0123"), "sk- and fXYZ and 0123");
+        assert_eq!(r.clean("é sk-QASECRET-0123 ü"), "é [redacted] ü");
     }
 }
