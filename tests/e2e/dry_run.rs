@@ -178,3 +178,12 @@ fn policy_errors_name_the_field_and_the_real_line() {
         r.stderr
     );
 }
+
+#[test]
+fn usage_above_max_tokens_is_pointed_out() {
+    const HUGE: &str = r#"{"id":"x","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"ok"},"finish_reason":"stop"}],"usage":{"prompt_tokens":30,"completion_tokens":10000000}}"#;
+    let server = serve(200, HUGE);
+    let p = project(&server.url, "0.02");
+    let r = p.run_with(&["dry-run", "summarize", "--var", "ticket=x"], &[("TEST_LLM_KEY", KEY)]).ok();
+    assert!(r.out().contains("reported 10000000 output tokens, more than the max_tokens 50 sent"), "{}", r.out());
+}

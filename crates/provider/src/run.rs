@@ -308,6 +308,13 @@ impl DryRun {
                 match result {
                     Ok(c) => {
                         rec.outcome = "success".into();
+                        if let Some(u) = c.usage.filter(|u| u.output_tokens > t.max_tokens) {
+                            // Not ours to correct, but worth a look: the bill follows the report.
+                            rec.note = Some(format!(
+                                "{} reported {} output tokens, more than the max_tokens {} sent; cost uses the reported figure",
+                                t.id, u.output_tokens, t.max_tokens
+                            ));
+                        }
                         rec.charged_usd = match c.usage {
                             Some(u) => t.cost(u.input_tokens, u.output_tokens),
                             // No usage: reserve the worst case, fail closed.
