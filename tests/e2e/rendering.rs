@@ -253,3 +253,24 @@ fn commit_warns_about_includes_that_are_not_there() {
     let e = p.run(&["render", "a"]).code(4);
     assert!(e.stderr.contains("partials/missing.jinja"), "{}", e.stderr);
 }
+
+#[test]
+fn a_pinned_version_id_renders_with_the_includes_of_its_commit() {
+    let p = Project::with(&[("partials/px.jinja", "one {{ px }}"), ("u1.txt", "{% include 'partials/px.jinja' %}")]);
+    p.run(&["commit", "-m", "one"]).ok();
+    let g = p.run(&["get", "u1", "--json"]).ok().json();
+    let v = g["version"].as_str().expect("v").to_string();
+    let c1 = g["commit"].as_str().expect("c").to_string();
+    // A later commit changes the partial: a version id renders with the includes of the commit
+    // that introduced it; the commit of the later snapshot gives the later closure.
+    p.write("partials/px.jinja", b"two {{ px }}");
+    p.run(&["commit", "-m", "two"]).ok();
+    assert_eq!(p.run(&["render", &v, "--var", "px=1"]).ok().out(), "one 1");
+    assert_eq!(p.run(&["render", "u1@staging", "--var", "px=1"]).ok().out(), "two 1");
+    let pinned = p.run(&["get", &v, "--json"]).ok().json();
+    assert_eq!(pinned["name"], "u1");
+    assert!(pinned["commit"].is_string());
+    assert_eq!(p.run(&["render", &format!("u1@{}", &c1[..12]), "--var", "px=1"]).ok().out(), "one 1");
+    assert_eq!(p.run(&["render", &format!("u1@{}", &v[..12]), "--var", "px=1"]).ok().out(), "one 1");
+    assert_eq!(pinned["commit"], c1.as_str());
+}

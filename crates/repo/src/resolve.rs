@@ -139,11 +139,11 @@ impl Repo {
                     let blobs: Vec<_> = all.iter().filter(|(s, _)| *s == Space::Blobs).collect();
                     return match (commits.len(), blobs.as_slice()) {
                         (0, [(_, v)]) => match self.kind_of_version(name, v)? {
-                            Some(kind) => Ok(Resolved::Prompt {
+                            Some((kind, commit)) => Ok(Resolved::Prompt {
                                 name: Some(name.clone()),
                                 version: *v,
                                 kind,
-                                commit: None,
+                                commit: Some(commit),
                                 via: None,
                             }),
                             None => Err(RepoError::NotFound(format!(
@@ -190,11 +190,11 @@ impl Repo {
                 match ids.as_slice() {
                     [(Space::Commits, id)] => return Ok(Resolved::Commit { id: *id, via: None }),
                     [(_, v)] => {
-                        let (name, kind) = match self.name_of_version(v)? {
-                            Some((n, k)) => (Some(n), k),
-                            None => (None, FileKind::Other),
+                        let (name, kind, commit) = match self.name_of_version(v)? {
+                            Some((n, k, c)) => (Some(n), k, Some(c)),
+                            None => (None, FileKind::Other, None),
                         };
-                        return Ok(Resolved::Prompt { name, version: *v, kind, commit: None, via: None });
+                        return Ok(Resolved::Prompt { name, version: *v, kind, commit, via: None });
                     }
                     [] => {}
                     many => {
@@ -215,9 +215,10 @@ impl Repo {
         }
     }
 
-    /// The file kind a version was committed as under `name`, from the prompt's change index
-    /// (newest first); `None` if it never was.
-    fn kind_of_version(&self, name: &PromptName, v: &ObjectId) -> Result<Option<FileKind>> {
+    /// The file kind a version was committed as under `name`, and the newest commit that
+    /// introduced it, from the prompt's change index; `None` if it never was. That commit is
+    /// the snapshot the version's includes are read from.
+    fn kind_of_version(&self, name: &PromptName, v: &ObjectId) -> Result<Option<(FileKind, ObjectId)>> {
         let mut prefix = name.as_str().as_bytes().to_vec();
         prefix.push(0);
         for (k, val) in self.backend().scan_prefix_rev(Space::PromptIndex, &prefix, usize::MAX)? {
@@ -228,7 +229,7 @@ impl Repo {
             if let Some(c) = k.get(prefix.len() + 8..).and_then(ObjectId::from_slice) {
                 if let Some(e) = self.commit_tree(&c)?.get(name) {
                     if e.id == *v {
-                        return Ok(Some(e.kind));
+                        return Ok(Some((e.kind, c)));
                     }
                 }
             }
@@ -236,8 +237,8 @@ impl Repo {
         Ok(None)
     }
 
-    /// A name (and kind) a bare version id was committed under, from the change index.
-    fn name_of_version(&self, v: &ObjectId) -> Result<Option<(PromptName, FileKind)>> {
+    /// A name (and kind, and introducing commit) a bare version id was committed under.
+    fn name_of_version(&self, v: &ObjectId) -> Result<Option<(PromptName, FileKind, ObjectId)>> {
         let wanted = [&[1u8][..], v.as_bytes()].concat();
         for (k, val) in self.backend().scan_prefix(Space::PromptIndex, &[], usize::MAX)? {
             if val != wanted {
@@ -245,8 +246,8 @@ impl Repo {
             }
             let Some(nul) = k.iter().position(|b| *b == 0) else { continue };
             let Ok(name) = std::str::from_utf8(&k[..nul]).unwrap_or("").parse::<PromptName>() else { continue };
-            if let Some(kind) = self.kind_of_version(&name, v)? {
-                return Ok(Some((name, kind)));
+            if let Some((kind, commit)) = self.kind_of_version(&name, v)? {
+                return Ok(Some((name, kind, commit)));
             }
         }
         Ok(None)
