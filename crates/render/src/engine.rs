@@ -169,7 +169,8 @@ impl Engine {
         if env.get_template(key).is_ok() {
             return Ok(());
         }
-        env.add_template_owned(key.to_string(), jinja::normalize_newlines(&part.source).into_owned()).map_err(|e| {
+        let source = jinja::keep_raw_newline(&jinja::normalize_newlines(&part.source)).into_owned();
+        env.add_template_owned(key.to_string(), source).map_err(|e| {
             let s = jinja::syntax_err(&e, &part.source);
             RenderError::Syntax { location: part.location(file, s.line, s.column), message: s.message }
         })

@@ -230,3 +230,19 @@ fn r11_front_matter_with_windows_line_endings() {
     assert_eq!(r.text, "Hello Ada", "newlines as Jinja2 renders them: normalised, the last one dropped");
     assert_eq!(r.messages.expect("messages")[0].content, "Hello Ada");
 }
+
+/// Jinja2 keeps the newline after `{% raw %}` (trim_blocks only applies to `{% endraw %}`).
+/// Expected values from Python Jinja2 3.1.6 with trim_blocks and lstrip_blocks.
+#[test]
+fn raw_block_keeps_the_newline_after_its_opening_tag() {
+    let cases = [
+        ("{% raw %}\n{{ a }}\n{% endraw %}\nz", "\n{{ a }}\nz"),
+        ("  {% raw %}\nX{% endraw %}", "\nX"),
+        ("abc  {% raw %}\nX{% endraw %}", "abc  \nX"),
+        ("{% raw -%}\nX{% endraw %}", "X"),
+        ("{% raw %}{{ inline }}{% endraw %} and {{ q }}", "{{ inline }} and why"),
+    ];
+    for (template, expected) in cases {
+        assert_eq!(text("raw.jinja", template, serde_json::json!({"q": "why"})), expected, "{template:?}");
+    }
+}
