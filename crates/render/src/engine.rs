@@ -176,6 +176,21 @@ impl Engine {
         })
     }
 
+    /// Every name a template may read, for the "given but not used" warning: minijinja's
+    /// analysis plus every identifier in its tags (it misses reads inside slices), so the
+    /// warning errs on the side of silence.
+    fn read_names(&self, key: &str, source: &str) -> Arc<BTreeSet<String>> {
+        let cache_key = format!("names:{key}");
+        if let Some(v) = lock(&self.undeclared).get(&cache_key) {
+            return v.clone();
+        }
+        let mut names: BTreeSet<String> = self.undeclared(key, source).iter().cloned().collect();
+        names.extend(jinja::identifier_names(source));
+        let v = Arc::new(names);
+        lock(&self.undeclared).insert(cache_key, v.clone());
+        v
+    }
+
     fn undeclared(&self, key: &str, source: &str) -> Arc<BTreeSet<String>> {
         if let Some(v) = lock(&self.undeclared).get(key) {
             return v.clone();
@@ -255,7 +270,7 @@ impl Engine {
         }
         let mut read_vars: BTreeSet<String> = BTreeSet::new();
         for (key, part) in keys.iter().zip(&parts) {
-            read_vars.extend(self.undeclared(key, &part.source).iter().cloned());
+            read_vars.extend(self.read_names(key, &part.source).iter().cloned());
         }
         // Given variables that are neither declared nor read by any template used.
         let unused = |read: &BTreeSet<String>| -> Vec<String> {
@@ -303,7 +318,7 @@ impl Engine {
             }
         };
         let outputs = outputs.map_err(|e| {
-            let mut err = self.convert_error(&e, &session, &prompt_name, &values, &requested, prompt.undefined);
+            let mut err = self.convert_error(&e, &session, &prompt_name, &values, &requested, &prompt);
             if let RenderError::MissingVariable { unused: u, .. } = &mut err {
                 *u = unused(&read_vars);
             }
@@ -318,7 +333,7 @@ impl Engine {
                     templates.push((r.name.clone(), r.id));
                 }
                 if let Some(o) = session.origins.get(&r.key) {
-                    read_vars.extend(self.undeclared(&r.key, &o.part.source).iter().cloned());
+                    read_vars.extend(self.read_names(&r.key, &o.part.source).iter().cloned());
                 }
             }
         }
@@ -408,8 +423,10 @@ impl Engine {
         prompt: &str,
         values: &Map<String, Json>,
         requested: &[String],
-        undefined: UndefinedMode,
+        def: &Prompt,
     ) -> RenderError {
+        let undefined = def.undefined;
+        let declared: Vec<&str> = def.variables.iter().filter(|v| v.declared).map(|v| v.name.as_str()).collect();
         // An error inside an include is wrapped ("could not render include"): report the
         // innermost engine error, which names the included template and its line.
         let mut e = e;
@@ -452,9 +469,14 @@ impl Engine {
                 if let (UndefinedMode::Strict, Some(o), Some(line)) = (undefined, origin, e.line()) {
                     let key = e.name().unwrap_or_default();
                     let unread = self.undeclared(key, &o.part.source);
-                    let missing = jinja::identifiers_on_line(&o.part.source, line)
-                        .into_iter()
-                        .find(|n| unread.contains(n) && !values.contains_key(n));
+                    let on_line = jinja::identifiers_on_line(&o.part.source, line);
+                    // minijinja's analysis misses some reads (inside slices, `x[1:]`), so a
+                    // declared variable named on the failing line counts too.
+                    let missing = on_line
+                        .iter()
+                        .find(|n| unread.contains(*n) && !values.contains_key(*n))
+                        .or_else(|| on_line.iter().find(|n| declared.contains(&n.as_str()) && !values.contains_key(*n)))
+                        .cloned();
                     if let Some(variable) = missing {
                         return RenderError::MissingVariable { prompt, variable, location, unused: Vec::new() };
                     }

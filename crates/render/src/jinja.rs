@@ -282,6 +282,11 @@ pub(crate) fn first_use(source: &str, name: &str) -> Option<(usize, usize)> {
 }
 
 /// The identifiers used on one line, in order.
+/// Every identifier used inside the template's tags.
+pub(crate) fn identifier_names(source: &str) -> BTreeSet<String> {
+    identifiers(source).into_iter().map(|(n, _, _)| n).collect()
+}
+
 pub(crate) fn identifiers_on_line(source: &str, line: usize) -> Vec<String> {
     identifiers(source).into_iter().filter(|(_, l, _)| *l == line).map(|(n, _, _)| n).collect()
 }

@@ -246,3 +246,26 @@ fn raw_block_keeps_the_newline_after_its_opening_tag() {
         assert_eq!(text("raw.jinja", template, serde_json::json!({"q": "why"})), expected, "{template:?}");
     }
 }
+
+/// minijinja's variable analysis does not see reads inside slices; the strict error must still
+/// name the variable, and a variable given and read only in a slice is not "unused".
+#[test]
+fn variables_read_only_in_slices() {
+    use promptctl_render::{Engine, NoLoader, RenderError, RenderOptions, Source};
+    let engine = Engine::new();
+    let native = Source::from_path(
+        "s5.prompt.yaml",
+        b"variables:\n  msgs: {type: array}\ntemplate: \"{% for m in msgs[::-1] %}{{m}}{% endfor %}\"\n".to_vec(),
+    )
+    .expect("src");
+    match engine.render(&native, &serde_json::Map::new(), &NoLoader, &RenderOptions::new(0)) {
+        Err(RenderError::MissingVariable { variable, .. }) => assert_eq!(variable, "msgs"),
+        other => panic!("expected a missing `msgs`, got {other:?}"),
+    }
+    let plain = Source::from_path("s1.txt", b"{{ msgs[1:] }}".to_vec()).expect("src");
+    let vars: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(r#"{"msgs": [1, 2, 3]}"#).expect("vars");
+    let out = engine.render(&plain, &vars, &NoLoader, &RenderOptions::new(0)).expect("render");
+    assert_eq!(out.text, "[2, 3]");
+    assert!(out.warnings.iter().all(|w| !w.contains("msgs")), "{:?}", out.warnings);
+}
