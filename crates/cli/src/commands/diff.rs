@@ -180,11 +180,10 @@ pub fn run(ctx: &Ctx, args: &DiffArgs) -> CliResult {
         } else {
             text.push_str(&patch(p, &pair, &diff, args.unified, args.rendered));
             for c in &semantic {
+                let what = if c.key.is_empty() { c.field.to_string() } else { format!("{}: {}", c.field, c.key) };
                 text.push_str(&format!(
-                    "{} {}: {}: {} -> {}\n",
+                    "{} {what}: {} -> {}\n",
                     p.paint(Style::Hint, "~"),
-                    c.field,
-                    c.key,
                     short_json(&c.old),
                     short_json(&c.new)
                 ));
@@ -365,7 +364,7 @@ fn semantic_changes(pair: &Pair, old: &[u8], new: &[u8]) -> Vec<Setting> {
     if a.description() != b.description() {
         out.push(Setting {
             field: "description",
-            key: "description".into(),
+            key: String::new(),
             old: json!(a.description()),
             new: json!(b.description()),
         });
@@ -397,12 +396,14 @@ fn semantic_changes(pair: &Pair, old: &[u8], new: &[u8]) -> Vec<Setting> {
                     }
                 }
             }
-            (x, y) => out.push(Setting {
-                field: "variable",
-                key: n.clone(),
-                old: x.map(Value::Object).unwrap_or(Value::Null),
-                new: y.map(Value::Object).unwrap_or(Value::Null),
-            }),
+            // An added or removed variable: its declaration, without the fields it leaves unset.
+            (x, y) => {
+                let shown = |m: Option<serde_json::Map<String, Value>>| {
+                    m.map(|m| Value::Object(m.into_iter().filter(|(_, v)| !v.is_null()).collect()))
+                        .unwrap_or(Value::Null)
+                };
+                out.push(Setting { field: "variable", key: n.clone(), old: shown(x), new: shown(y) })
+            }
         }
     }
     out
