@@ -141,6 +141,7 @@ fn echo_works_offline_with_no_config_and_bad_vars_exit_4() {
     p.run(&["commit", "-m", "hi"]).ok();
     let r = p.run(&["dry-run", "hi", "--var", "n=3", "--provider", "echo"]).ok();
     assert!(r.out().contains("echo:"), "{}", r.out());
+    assert!(r.out().contains("one provider (chosen by --provider)"), "{}", r.out());
     p.run(&["dry-run", "hi", "--var", "n=three", "--provider", "echo"]).code(4);
 }
 

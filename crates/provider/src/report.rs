@@ -119,9 +119,13 @@ pub struct OfflinePlan {
 }
 
 fn selection_line(s: &Selection, st: &Settings) -> String {
-    let what = match &s.route {
-        Some(r) => format!("route {r}"),
-        None => "no route".into(),
+    // With a single provider the route only lends its budget and SLO: say so, not "route X".
+    let single = s.chosen_by.contains("provider");
+    let what = match (&s.route, single) {
+        (Some(r), true) => format!("one provider (chosen by {}), budget and SLO from route {r}", s.chosen_by),
+        (None, true) => format!("one provider (chosen by {}), no route", s.chosen_by),
+        (Some(r), false) => format!("route {r} (chosen by {})", s.chosen_by),
+        (None, false) => format!("no route (chosen by {})", s.chosen_by),
     };
     let budget = st.budget_usd.map(|b| format!("budget {}", money(b))).unwrap_or_else(|| "no budget".into());
     let slo = if st.latency_slo_from_policy {
@@ -138,8 +142,7 @@ fn selection_line(s: &Selection, st: &Settings) -> String {
         "not streaming".into()
     };
     format!(
-        "{what} (chosen by {}), {budget}, {slo}, {} retr{} per target, {stream}",
-        s.chosen_by,
+        "{what}, {budget}, {slo}, {} retr{} per target, {stream}",
         st.retries_per_target,
         if st.retries_per_target == 1 { "y" } else { "ies" }
     )
