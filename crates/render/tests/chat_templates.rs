@@ -3,91 +3,27 @@
 //! them), and — where Python Jinja2 is installed — renders exactly what transformers renders.
 
 mod common;
-
-use std::path::{Path, PathBuf};
+// Shared with the benchmark: corpus walking and the conversation contexts.
+#[path = "../benches/support/mod.rs"]
+mod support;
 
 use common::{corpus, python_reference, render, NOW};
-use promptctl_render::{Engine, RenderError, Source};
+use promptctl_render::{Engine, RenderError};
 use serde_json::{json, Value};
+use support::{chat_template_files, source_of};
 
-fn chat_template_files(corpus: &Path) -> Vec<PathBuf> {
-    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-        let mut entries: Vec<_> = std::fs::read_dir(dir).expect("read dir").flatten().map(|e| e.path()).collect();
-        entries.sort();
-        for p in entries {
-            if p.is_dir() {
-                walk(&p, out);
-            } else if matches!(p.extension().and_then(|e| e.to_str()), Some("jinja" | "jinja2")) {
-                out.push(p);
-            }
-        }
-    }
-    let mut out = Vec::new();
-    for sub in ["public/chat_templates", "public/tricky/unicode", "public/tricky/crlf"] {
-        walk(&corpus.join(sub), &mut out);
-    }
-    out
-}
-
-fn source_of(corpus: &Path, path: &Path) -> Source {
-    let rel = path.strip_prefix(corpus.join("public")).expect("under public").to_string_lossy().replace('\\', "/");
-    Source::from_path(&rel, std::fs::read(path).expect("read")).expect("name")
-}
-
-fn tools() -> Value {
-    json!([{
-        "type": "function",
-        "function": {
-            "name": "get_weather",
-            "description": "Get the weather for a city.",
-            "parameters": {
-                "type": "object",
-                "properties": {
-                    "city": {"type": "string", "description": "The city, e.g. \"Paris\""},
-                    "unit": {"type": "string", "enum": ["celsius", "fahrenheit"], "description": "The unit of the temperature."}
-                },
-                "required": ["city"]
-            }
-        }
-    }])
-}
-
-/// The contexts each template is rendered with: (label, context, may raise_exception).
+/// The contexts each template is rendered with: (label, context, may raise_exception). They
+/// are the benchmark's contexts (one definition, so the bench measures what is tested); only
+/// the plain user/assistant conversation must never be refused (Gemma 2, for one, refuses a
+/// system message with "System role not supported").
 fn contexts(template_text: &str) -> Vec<(String, Value, bool)> {
-    let turns = json!([
-        {"role": "user", "content": "Hello, how are you?"},
-        {"role": "assistant", "content": "I'm doing great. How can I help you today?"},
-        {"role": "user", "content": "What's the weather in Paris?"}
-    ]);
-    let mut with_system = vec![json!({"role": "system", "content": "You are a helpful assistant."})];
-    with_system.extend(turns.as_array().cloned().unwrap_or_default());
-    let mut out = Vec::new();
-    for agp in [false, true] {
-        let base = json!({"bos_token": "<s>", "eos_token": "</s>", "add_generation_prompt": agp});
-        let with = |messages: &Value, extra: Option<(&str, Value)>| {
-            let mut ctx = base.clone();
-            ctx["messages"] = messages.clone();
-            if let Some((k, v)) = extra {
-                ctx[k] = v;
-            }
-            ctx
-        };
-        out.push((format!("user/assistant/user agp={agp}"), with(&turns, None), false));
-        // Some templates refuse a system message (Gemma 2: "System role not supported").
-        out.push((
-            format!("system+user/assistant/user agp={agp}"),
-            with(&Value::Array(with_system.clone()), None),
-            true,
-        ));
-        if template_text.contains("tools") {
-            out.push((
-                format!("tools agp={agp}"),
-                with(&Value::Array(with_system.clone()), Some(("tools", tools()))),
-                true,
-            ));
-        }
-    }
-    out
+    support::contexts(template_text)
+        .into_iter()
+        .map(|(label, ctx)| {
+            let may_raise = !label.starts_with("user/");
+            (label, ctx, may_raise)
+        })
+        .collect()
 }
 
 #[test]
