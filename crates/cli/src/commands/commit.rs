@@ -73,13 +73,14 @@ pub fn run(ctx: &Ctx, args: &CommitArgs) -> CliResult {
             .hint("create it, or set `prompts_dir` in promptctl.yaml"));
     }
     let scan = worktree::scan(&prompts, &label, ctx.project.config.max_file_bytes);
+    // The branch's current tree: what PATHS may name, and what need not be validated again.
+    let head = match ctx.repo.branch_value(&branch)? {
+        Some(h) => ctx.repo.commit_tree(&h)?,
+        None => promptctl_core::Tree::new(),
+    };
     let selected: Option<BTreeSet<PromptName>> = if args.paths.is_empty() {
         None
     } else {
-        let head = match ctx.repo.branch_value(&branch)? {
-            Some(h) => ctx.repo.commit_tree(&h)?,
-            None => promptctl_core::Tree::new(),
-        };
         let mut names = BTreeSet::new();
         for a in &args.paths {
             match select(ctx, a)? {
@@ -108,16 +109,12 @@ pub fn run(ctx: &Ctx, args: &CommitArgs) -> CliResult {
         .map(|e| e.message.clone())
         .collect();
     // Files whose bytes and kind are already on the branch were validated when committed.
-    let head_tree = match ctx.repo.branch_value(&branch)? {
-        Some(h) => ctx.repo.commit_tree(&h)?,
-        None => promptctl_core::Tree::new(),
-    };
     let mut changes = Vec::new();
     for (name, f) in &scan.files {
         if selected.as_ref().is_some_and(|s| !s.contains(name)) {
             continue;
         }
-        let unchanged = head_tree.get(name) == Some(&TreeEntry { id: f.id, kind: f.kind });
+        let unchanged = head.get(name) == Some(&TreeEntry { id: f.id, kind: f.kind });
         if !unchanged {
             if let Err(e) = validate(&label, f) {
                 errors.push(e);
@@ -158,13 +155,8 @@ pub fn run(ctx: &Ctx, args: &CommitArgs) -> CliResult {
     };
     if let Some(sel) = &selected {
         // A named prompt must exist somewhere: in prompts/ or on the branch.
-        let head = ctx.repo.branch_value(&branch)?;
-        let tree = match head {
-            Some(h) => ctx.repo.commit_tree(&h)?,
-            None => promptctl_core::Tree::new(),
-        };
         for n in sel {
-            if !scan.files.contains_key(n) && tree.get(n).is_none() {
+            if !scan.files.contains_key(n) && head.get(n).is_none() {
                 return Err(CliError::failure(format!("`{n}`: no such prompt in {label}/ or on `{branch}`")));
             }
         }
